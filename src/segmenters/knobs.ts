@@ -4,7 +4,7 @@ import { SamstarError, suggestName } from '../util/errors.js';
 export type KnobStage = 'encode' | 'propose' | 'filter';
 
 export type KnobSpec =
-  | { name: string; kind: 'float'; min: number; max: number; default: number; stage: KnobStage; description: string }
+  | { name: string; kind: 'float'; min: number; max: number; default: number; stage: KnobStage; description: string; step?: number }
   | { name: string; kind: 'log'; min: number; max: number; default: number; stage: KnobStage; description: string }
   | { name: string; kind: 'int'; min: number; max: number; default: number; stage: KnobStage; description: string }
   | { name: string; kind: 'choice'; choices: readonly string[]; default: string; stage: KnobStage; description: string };
@@ -98,7 +98,7 @@ export class KnobSpace {
           out[s.name] = Math.round(s.min + u * (s.max - s.min));
           break;
         default:
-          out[s.name] = s.min + u * (s.max - s.min);
+          out[s.name] = snapToStep(s, s.min + u * (s.max - s.min));
       }
     });
     return out;
@@ -141,5 +141,18 @@ function validateKnob(spec: KnobSpec, value: unknown, source: string): KnobValue
       hint: spec.description,
     });
   }
-  return value;
+  return spec.kind === 'float' ? snapToStep(spec, value) : value;
+}
+
+/**
+ * Float knobs with a `step` live on a grid (min + k·step). The SAM filter stage
+ * precomputes exact pixel counts at every grid level, so its cached answers are
+ * exact only for values on the grid; values in between snap to the nearest one.
+ */
+export function snapToStep(spec: KnobSpec, value: number): number {
+  if (spec.kind !== 'float' || !spec.step) return value;
+  const k = Math.round((value - spec.min) / spec.step);
+  const snapped = spec.min + k * spec.step;
+  // Round away binary noise (0.1 + 0.2) so values print and compare cleanly.
+  return Math.min(spec.max, Math.max(spec.min, Number(snapped.toFixed(10))));
 }

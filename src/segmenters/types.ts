@@ -25,6 +25,8 @@ export interface Segmentation {
   readonly knobs: KnobValues;
   /** Milliseconds spent per stage (only the stages that actually ran). */
   readonly timings: Partial<Record<'encode' | 'propose' | 'filter' | 'total', number>>;
+  /** Segmenter-specific counts (e.g. how many masks each filter step dropped). */
+  readonly stats?: Readonly<Record<string, number>>;
 }
 
 /** The contract every segmenter meets (SAM on ONNX, the blob segmenter, …). */

@@ -1,5 +1,11 @@
 import type { CommandModule } from 'yargs';
+import { command as evaluate } from './evaluate.js';
+import { command as knobs } from './knobs.js';
+import { command as measure } from './measure.js';
+import { command as reward } from './reward.js';
+import { command as segment } from './segment.js';
+import { command as synth } from './synth.js';
 
 // One line per command; each file exports `command`.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [segment, knobs, synth, measure, evaluate, reward];

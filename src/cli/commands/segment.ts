@@ -1,0 +1,61 @@
+import type { CommandModule } from 'yargs';
+import { segmentFiles } from '../../segment/batch.js';
+import { readKnobInput } from '../../segmenters/knob-input.js';
+import { loadSamSegmenter } from '../../segmenters/load-segmenter.js';
+import { SamstarError } from '../../util/errors.js';
+import { createProgress } from '../../util/progress.js';
+
+interface SegmentArgs {
+  images: string[];
+  out: string;
+  encoder?: string;
+  decoder?: string;
+  knobs?: string;
+  threads: number;
+}
+
+export const command: CommandModule<object, SegmentArgs> = {
+  command: 'segment <images..>',
+  describe: 'Segment images with the automatic mask generator; writes NAME.labels.png, NAME.json, NAME.overlay.png',
+  builder: (y) =>
+    y
+      .positional('images', { type: 'string', array: true, demandOption: true, describe: 'PNG, JPEG or TIFF files' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
+      .option('encoder', { type: 'string', describe: 'SAM / MobileSAM encoder ONNX (default: the bundled reference model)' })
+      .option('decoder', { type: 'string', describe: 'SAM / MobileSAM decoder ONNX (with --encoder)' })
+      .option('knobs', { type: 'string', describe: 'knob values: a JSON/YAML file or inline JSON (samstar knobs lists them)' })
+      .option('threads', { type: 'number', default: 1, describe: 'onnxruntime threads' }) as never,
+  handler: async (args) => {
+    const segmenter = await loadSamSegmenter({ encoder: args.encoder, decoder: args.decoder, intraOpThreads: args.threads });
+    try {
+      // Validate knobs before touching any image: a typo fails fast, naming the knob.
+      const input = args.knobs ? await readKnobInput(args.knobs) : { values: {}, source: '--knobs' };
+      const knobs = segmenter.knobs.resolve(input.values, input.source);
+      const model = segmenter.describeModel();
+      const progress = createProgress('segment', args.images.length, { enabled: args.images.length > 1, fields: '{name}' });
+      const results = await segmentFiles({
+        inputs: args.images,
+        outDir: args.out,
+        segmenter,
+        knobsFor: () => knobs,
+        provenance: { segmenter: 'sam', model },
+        onItem: (done, r) => {
+          progress.update(done, { name: r.input });
+          if (!r.ok) process.stderr.write(`\nsamstar: skipped ${r.input}: ${r.error}\n`);
+        },
+      });
+      progress.stop();
+      for (const r of results) {
+        if (r.ok) process.stdout.write(`${r.input}: ${r.count} masks in ${r.ms!.toFixed(0)} ms → ${r.outputs!.json}\n`);
+      }
+      const failed = results.filter((r) => !r.ok);
+      if (failed.length > 0) {
+        throw new SamstarError('IMAGE_UNREADABLE', `${failed.length} of ${results.length} images failed: ${failed.map((f) => f.input).join(', ')}`, {
+          hint: 'the outputs of the other images were written',
+        });
+      }
+    } finally {
+      await segmenter.dispose();
+    }
+  },
+};

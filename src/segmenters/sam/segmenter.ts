@@ -1,0 +1,233 @@
+import { join } from 'node:path';
+import type { Frame } from '../../image/frame.js';
+import { LruCache } from '../../util/lru.js';
+import { packageRoot } from '../../util/package-root.js';
+import type { KnobSpace, KnobValues } from '../knobs.js';
+import type { Segmentation, Segmenter } from '../types.js';
+import { DirectProposalSource, fullCropLogits, type DirectProposal } from './direct-source.js';
+import { filterKnobsOf, runFilterStage, type FilterStats } from './filter.js';
+import { buildPointGrid, generateCropBoxes, pointsPerLayer, type CropBox } from './grid.js';
+import { SPEED_ONLY_KNOBS, samKnobSpace } from './knob-specs.js';
+import { loadModel, type LoadedModel, type ModelFiles } from './onnx-model.js';
+import { buildProposal, type Proposal } from './proposal.js';
+import { SummaryProposalSource, type CropProposals } from './proposal-source.js';
+import { decodePoint, encodeCrop, type DecoderAnswer, type Embedding } from './propose.js';
+import { cropTaps, LOW_RES } from './upsample.js';
+
+export interface SamSegmenterOptions {
+  /** Encoder + decoder ONNX files; the bundled reference model when absent. */
+  readonly files?: ModelFiles;
+  readonly intraOpThreads?: number;
+  /** Byte budgets of the stage caches. */
+  readonly embeddingCacheBytes?: number;
+  readonly proposalCacheBytes?: number;
+  /** Called after each decoder batch during the propose stage. */
+  readonly onDecodeProgress?: (done: number, total: number) => void;
+}
+
+/** The bundled model: a small stand-in with SAM's exact ONNX contract (not SAM). */
+export function referenceModelFiles(): ModelFiles {
+  const dir = join(packageRoot(), 'models', 'reference');
+  return { encoder: join(dir, 'encoder.onnx'), decoder: join(dir, 'decoder.onnx') };
+}
+
+interface CropPlan {
+  readonly crop: CropBox;
+  readonly width: number;
+  readonly height: number;
+  /** Prompt points in crop pixel coordinates, x,y interleaved. */
+  readonly points: Float64Array;
+}
+
+/**
+ * The automatic mask generator on ONNX, in three cached stages:
+ * encode (embedding per frame and crop) → propose (decoder answers per frame and
+ * prompt set, reduced to summaries) → filter (any filter-knob setting, answered
+ * from the summaries without touching the model or walking the logits).
+ */
+export class SamSegmenter implements Segmenter {
+  readonly name = 'sam';
+  readonly knobs: KnobSpace = samKnobSpace();
+  private readonly embeddings: LruCache<Embedding>;
+  private readonly proposals: LruCache<SummaryProposalSource>;
+  private readonly results = new LruCache<Segmentation>(4096, () => 1);
+
+  private constructor(
+    readonly model: LoadedModel,
+    private readonly options: SamSegmenterOptions,
+  ) {
+    this.embeddings = new LruCache<Embedding>(options.embeddingCacheBytes ?? 256 * 2 ** 20, (e) => e.byteLength);
+    this.proposals = new LruCache<SummaryProposalSource>(options.proposalCacheBytes ?? 1024 * 2 ** 20, (s) => s.bytes);
+  }
+
+  static async load(options: SamSegmenterOptions = {}): Promise<SamSegmenter> {
+    const model = await loadModel(options.files ?? referenceModelFiles(), { intraOpThreads: options.intraOpThreads });
+    return new SamSegmenter(model, options);
+  }
+
+  /** Which model files are loaded, with their sha256 (goes into every output record). */
+  describeModel(): { encoder: string; decoder: string; encoder_sha256: string; decoder_sha256: string; layout: string } {
+    return {
+      encoder: this.model.files.encoder,
+      decoder: this.model.files.decoder,
+      encoder_sha256: this.model.sha256.encoder,
+      decoder_sha256: this.model.sha256.decoder,
+      layout: `${this.model.encoderLayout}/${this.model.decoderLayout}`,
+    };
+  }
+
+  private proposeKey(frame: Frame, values: KnobValues): string {
+    const stageKnobs = this.knobs.specs
+      .filter((s) => s.stage !== 'filter' && !SPEED_ONLY_KNOBS.has(s.name))
+      .map((s) => [s.name, values[s.name]]);
+    return `${frame.hash}|${JSON.stringify(stageKnobs)}`;
+  }
+
+  async segment(frame: Frame, knobs: KnobValues): Promise<Segmentation> {
+    const values = this.knobs.resolve(knobs);
+    const resultKey = `${this.proposeKey(frame, values)}|${this.knobs.stageKey(values, 'filter')}`;
+    const cached = this.results.get(resultKey);
+    if (cached) return cached;
+    const started = performance.now();
+    const { source, timings } = await this.propose(frame, values);
+    const filterStart = performance.now();
+    const { instances, stats } = runFilterStage(source, filterKnobsOf(values));
+    source.trimMaterialised(50_000);
+    const filterMs = performance.now() - filterStart;
+    const segmentation: Segmentation = {
+      width: frame.width,
+      height: frame.height,
+      instances,
+      knobs: values,
+      timings: { ...timings, filter: filterMs, total: performance.now() - started },
+      stats: { ...stats },
+    };
+    this.results.set(resultKey, segmentation);
+    return segmentation;
+  }
+
+  /** Re-run only the filter stage (for benchmarks and agents that vary filter knobs). */
+  async refilter(frame: Frame, knobs: KnobValues): Promise<{ instances: Segmentation['instances']; stats: FilterStats }> {
+    const values = this.knobs.resolve(knobs);
+    const { source } = await this.propose(frame, values);
+    return runFilterStage(source, filterKnobsOf(values));
+  }
+
+  private plan(frame: Frame, values: KnobValues): CropPlan[] {
+    const crops = generateCropBoxes(frame.width, frame.height, Number(values.crop_n_layers), Number(values.crop_overlap_ratio));
+    const perLayer = pointsPerLayer(Number(values.points_per_side), Number(values.crop_n_layers), Number(values.crop_n_points_downscale_factor));
+    return crops.map((crop) => {
+      const width = crop.box[2] - crop.box[0];
+      const height = crop.box[3] - crop.box[1];
+      const grid = buildPointGrid(perLayer[crop.layer]);
+      const points = new Float64Array(grid.length);
+      for (let i = 0; i < grid.length; i += 2) {
+        points[i] = grid[i] * width;
+        points[i + 1] = grid[i + 1] * height;
+      }
+      return { crop, width, height, points };
+    });
+  }
+
+  private async embedding(frame: Frame, crop: CropBox): Promise<Embedding> {
+    const key = `${frame.hash}|${crop.box.join(',')}`;
+    let e = this.embeddings.get(key);
+    if (!e) {
+      e = await encodeCrop(this.model, frame, crop.box);
+      this.embeddings.set(key, e);
+    }
+    return e;
+  }
+
+  /** Encode + decode every prompt of every crop, handing each answer to `consume`. */
+  private async decodeAll(frame: Frame, values: KnobValues, consume: (plan: CropPlan, cropIndex: number, prompt: number, answer: DecoderAnswer) => void): Promise<{ encode: number; propose: number }> {
+    const plans = this.plan(frame, values);
+    const total = plans.reduce((n, p) => n + p.points.length / 2, 0);
+    const batch = Number(values.points_per_batch);
+    let done = 0;
+    let encodeMs = 0;
+    let decodeMs = 0;
+    for (let c = 0; c < plans.length; c++) {
+      const plan = plans[c];
+      const t0 = performance.now();
+      const embedding = await this.embedding(frame, plan.crop);
+      const t1 = performance.now();
+      encodeMs += t1 - t0;
+      const count = plan.points.length / 2;
+      for (let start = 0; start < count; start += batch) {
+        const end = Math.min(count, start + batch);
+        for (let p = start; p < end; p++) {
+          const answer = await decodePoint(this.model, embedding, plan.points[2 * p], plan.points[2 * p + 1], plan.width, plan.height);
+          consume(plan, c, p, answer);
+        }
+        done += end - start;
+        this.options.onDecodeProgress?.(done, total);
+      }
+      decodeMs += performance.now() - t1;
+    }
+    return { encode: encodeMs, propose: decodeMs };
+  }
+
+  /** The propose stage, cached per frame and encode/propose knob values. */
+  async propose(frame: Frame, values: KnobValues): Promise<{ source: SummaryProposalSource; timings: Segmentation['timings'] }> {
+    const key = this.proposeKey(frame, values);
+    const cached = this.proposals.get(key);
+    if (cached) return { source: cached, timings: {} };
+    const perCrop: { plan: CropPlan; proposals: Proposal[] }[] = [];
+    const taps = new Map<number, ReturnType<typeof cropTaps>>();
+    const timings = await this.decodeAll(frame, values, (plan, c, prompt, answer) => {
+      if (!perCrop[c]) {
+        perCrop[c] = { plan, proposals: [] };
+        taps.set(c, cropTaps(plan.width, plan.height));
+      }
+      const point: [number, number] = [plan.points[2 * prompt], plan.points[2 * prompt + 1]];
+      for (let t = 0; t < 3; t++) {
+        const plane = answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES);
+        perCrop[c].proposals.push(buildProposal({ crop: c, prompt, token: t + 1, iou: answer.iou[t], point, plane }, taps.get(c)!));
+      }
+    });
+    const crops: CropProposals[] = this.plan(frame, values).map((plan, c) => ({
+      crop: { box: plan.crop.box },
+      taps: taps.get(c) ?? cropTaps(plan.width, plan.height),
+      proposals: perCrop[c]?.proposals ?? [],
+    }));
+    const source = new SummaryProposalSource(frame.width, frame.height, crops);
+    this.proposals.set(key, source);
+    return { source, timings };
+  }
+
+  /**
+   * The propose stage without any cache or summary: full-resolution logits for
+   * every proposal, so every filter question is answered by walking pixels.
+   * Slow; tests hold the cached path to identical records with it.
+   */
+  async proposeDirect(frame: Frame, knobs: KnobValues): Promise<DirectProposalSource> {
+    const values = this.knobs.resolve(knobs);
+    const proposals: DirectProposal[] = [];
+    const plans = this.plan(frame, values);
+    await this.decodeAll(frame, values, (plan, c, prompt, answer) => {
+      const taps = cropTaps(plan.width, plan.height);
+      for (let t = 0; t < 3; t++) {
+        const plane = answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES);
+        proposals.push({ crop: c, iou: answer.iou[t], point: [plan.points[2 * prompt], plan.points[2 * prompt + 1]], logits: fullCropLogits(plane, taps) });
+      }
+    });
+    return new DirectProposalSource(frame.width, frame.height, plans.map((p) => ({ box: p.crop.box })), proposals);
+  }
+
+  cacheStats(): { embeddings: { entries: number; bytes: number }; proposals: { entries: number; bytes: number } } {
+    return {
+      embeddings: { entries: this.embeddings.size, bytes: this.embeddings.bytes },
+      proposals: { entries: this.proposals.size, bytes: this.proposals.bytes },
+    };
+  }
+
+  async dispose(): Promise<void> {
+    this.embeddings.clear();
+    this.proposals.clear();
+    this.results.clear();
+    await this.model.encoder.release();
+    await this.model.decoder.release();
+  }
+}
+
