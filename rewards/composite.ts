@@ -1,0 +1,113 @@
+import type { Frame } from '../src/image/frame.js';
+import { cropsFromPrediction, type Prediction } from '../src/measure/crops.js';
+import { measureSet } from '../src/measure/measure.js';
+import type { MeasureOptions, Measurements } from '../src/measure/types.js';
+import { SamstarError } from '../src/util/errors.js';
+import { parseRewardConfig, type RewardConfig } from './config.js';
+import { truthKind } from './context.js';
+import { compileExpression, type CompiledExpression } from './expression.js';
+import { getTerm } from './registry.js';
+import type { RewardInput, RewardTerm, Truth } from './types.js';
+
+/**
+ * A composite reward, compiled once from its config: the terms with their validated
+ * parameters, the `total` expression and the optional objective vector.
+ * `evaluateReward` measures the prediction once, computes every term, then the expressions.
+ */
+export interface RewardResult {
+  total: number;
+  terms: Record<string, number>;
+  objectives?: number[];
+}
+
+export interface CompiledReward {
+  readonly config: RewardConfig;
+  readonly terms: readonly { name: string; term: RewardTerm<never>; params: never }[];
+  readonly total: CompiledExpression | null;
+  readonly objectives: readonly CompiledExpression[] | null;
+  /** Measurement options derived from the config's `measure` block. */
+  measureOptions(frame?: Frame): MeasureOptions;
+  readonly needsFrame: boolean;
+  readonly needsTruth: 'labels' | 'any' | null;
+}
+
+export function compileReward(config: RewardConfig | unknown): CompiledReward {
+  const parsed = isRewardConfig(config) ? config : parseRewardConfig(config);
+  const names = parsed.terms.map((t) => t.name);
+  const total = parsed.total !== undefined ? compileExpression(parsed.total, names, `${parsed.source}: total`) : null;
+  const objectives = parsed.objectives
+    ? parsed.objectives.map((o, i) => compileExpression(o, names, `${parsed.source}: objectives[${i}]`))
+    : null;
+  const terms = parsed.terms.map((t) => ({ name: t.name, term: getTerm(t.type), params: t.params as never }));
+  const needsFrame = terms.some((t) => t.term.needs.frame);
+  const needsRing = terms.some((t) => t.term.needs.ring);
+  const truthNeeds = terms.map((t) => t.term.needs.truth).filter((n): n is 'labels' | 'any' => n !== undefined);
+  return {
+    config: parsed,
+    terms,
+    total,
+    objectives,
+    needsFrame,
+    needsTruth: truthNeeds.includes('labels') ? 'labels' : truthNeeds.length ? 'any' : null,
+    measureOptions: (frame) => ({
+      frame,
+      ringWidth: parsed.measure.ring_width,
+      foreground: parsed.measure.foreground,
+      foregroundThreshold: parsed.measure.foreground_threshold,
+      ring: needsRing,
+    }),
+  };
+}
+
+function isRewardConfig(value: unknown): value is RewardConfig {
+  return typeof value === 'object' && value !== null && Array.isArray((value as RewardConfig).terms) && 'source' in value;
+}
+
+export interface EvaluateOptions {
+  readonly frame?: Frame;
+  readonly truth?: Truth;
+  /** Measurements already made with compatible options (otherwise measured here). */
+  readonly measurements?: Measurements;
+  /** Where the prediction came from, for error messages. */
+  readonly source?: string;
+}
+
+export function evaluateReward(reward: CompiledReward, prediction: Prediction, options: EvaluateOptions = {}): RewardResult {
+  const where = reward.config.source;
+  for (const { name, term } of reward.terms) {
+    if (term.needs.frame && !options.frame) {
+      throw new SamstarError('ARGUMENT_INVALID', `${where}: term "${name}" (${term.type}) needs the image`, {
+        hint: 'pass the image the prediction was made on (--image)',
+      });
+    }
+    const needTruth = term.needs.truth;
+    if (needTruth) {
+      const kind = truthKind({ truth: options.truth } as RewardInput);
+      if (kind === 'none' || (needTruth === 'labels' && kind === 'boxes')) {
+        throw new SamstarError(
+          'ARGUMENT_INVALID',
+          `${where}: term "${name}" (${term.type}) needs ground truth ${needTruth === 'labels' ? 'instance labels' : 'labels or boxes'}${kind === 'boxes' ? ', got boxes' : ''}`,
+        );
+      }
+    }
+  }
+  const measurements =
+    options.measurements ??
+    measureSet(cropsFromPrediction(prediction, options.source), { ...reward.measureOptions(options.frame), source: options.source });
+  const input: RewardInput = { prediction, measurements, frame: options.frame, truth: options.truth };
+  const terms: Record<string, number> = {};
+  for (const { name, term, params } of reward.terms) {
+    const value = term.compute(input, params);
+    if (!Number.isFinite(value)) {
+      throw new SamstarError('CONFIG_INVALID', `${where}: term "${name}" (${term.type}) returned ${value}`, {
+        hint: 'this is a bug in the term or a degenerate input; please report it with the config',
+      });
+    }
+    terms[name] = value;
+  }
+  const objectives = reward.objectives?.map((o) => o.evaluate(terms));
+  const total = reward.total
+    ? reward.total.evaluate(terms)
+    : objectives!.reduce((a, b) => a + b, 0) / objectives!.length;
+  return objectives ? { total, terms, objectives } : { total, terms };
+}

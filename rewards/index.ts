@@ -1,0 +1,31 @@
+/** Reward terms, the composite reward and its config. See README.md for every term. */
+export type { RewardInput, RewardTerm, TermNeeds, Truth } from './types.js';
+export { defineTerm } from './types.js';
+export { rewardTerms, termTypes, getTerm } from './registry.js';
+export { compileReward, evaluateReward, type CompiledReward, type RewardResult, type EvaluateOptions } from './composite.js';
+export { parseRewardConfig, loadRewardConfig, compositeSchema, measureSchema, type RewardConfig, type TermSpec } from './config.js';
+export { compileExpression, EXPRESSION_FUNCTIONS, type CompiledExpression } from './expression.js';
+export {
+  normalDistribution,
+  lognormalDistribution,
+  histogramDistribution,
+  wasserstein1,
+  kolmogorovSmirnov,
+  type Distribution,
+} from './distributions.js';
+export { sizeReward } from './terms/size.js';
+export { shapeReward, instanceShapeScore } from './terms/shape.js';
+export { countReward, expectedCount } from './terms/count.js';
+export { overlapPenalty } from './terms/overlap.js';
+export { coverageReward } from './terms/coverage.js';
+export { edgeReward } from './terms/edge.js';
+export { contrastReward } from './terms/contrast.js';
+export { borderPenalty } from './terms/border.js';
+export { precisionReward } from './terms/precision.js';
+export { recallReward } from './terms/recall.js';
+export { f1Reward } from './terms/f1.js';
+export { saReward } from './terms/sa.js';
+export { msaReward } from './terms/msa.js';
+export { meanIouReward } from './terms/mean-iou.js';
+export { diceReward } from './terms/dice.js';
+export { diameterError } from './terms/diameter-error.js';

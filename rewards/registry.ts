@@ -1,0 +1,37 @@
+import { SamstarError, suggestName } from '../src/util/errors.js';
+import { border } from './terms/border.js';
+import { contrast } from './terms/contrast.js';
+import { count } from './terms/count.js';
+import { coverage } from './terms/coverage.js';
+import { diameterErrorTerm } from './terms/diameter-error.js';
+import { dice } from './terms/dice.js';
+import { edge } from './terms/edge.js';
+import { f1 } from './terms/f1.js';
+import { meanIou } from './terms/mean-iou.js';
+import { msa } from './terms/msa.js';
+import { overlap } from './terms/overlap.js';
+import { precision } from './terms/precision.js';
+import { recall } from './terms/recall.js';
+import { sa } from './terms/sa.js';
+import { shape } from './terms/shape.js';
+import { size } from './terms/size.js';
+import type { RewardTerm } from './types.js';
+
+/** Every reward term type, by the name a config's `type:` uses. */
+export const rewardTerms: Readonly<Record<string, RewardTerm<never>>> = Object.freeze(
+  Object.fromEntries(
+    [size, shape, count, overlap, coverage, edge, contrast, border, precision, recall, f1, sa, msa, meanIou, dice, diameterErrorTerm].map(
+      (term) => [term.type, term as unknown as RewardTerm<never>],
+    ),
+  ),
+);
+
+export const termTypes: readonly string[] = Object.keys(rewardTerms);
+
+export function getTerm(type: string, where = 'reward term'): RewardTerm<never> {
+  const term = rewardTerms[type];
+  if (!term) {
+    throw new SamstarError('CONFIG_INVALID', `${where}: unknown term type "${type}"`, { hint: suggestName(type, termTypes) });
+  }
+  return term;
+}

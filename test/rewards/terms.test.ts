@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { generateSynthFrame } from '../../src/data/synth.js';
+import type { LabelImage } from '../../src/masks/types.js';
+import { measure } from '../../src/measure/measure.js';
+import type { Prediction } from '../../src/measure/crops.js';
+import { Rng } from '../../src/util/rng.js';
+import { getTerm } from '../../rewards/registry.js';
+import type { RewardInput, Truth } from '../../rewards/types.js';
+import { segmentationFromLabels } from './helpers.js';
+import { addBackgroundBlobs, addBackgroundMask, dilate, erode, mergeNeighbours, splitInstances } from './perturb.js';
+
+/**
+ * Each term must prefer the true labels of a synthetic frame to spoiled versions of them:
+ * eroded, dilated, merged, split, or polluted with background. Only the spoilings a term is
+ * meant to see are checked for it (an eroded disc is still round, so `shape` is not asked).
+ */
+const synth = generateSynthFrame(
+  {
+    width: 320,
+    height: 320,
+    count: 45,
+    diameter: { median: 18, sigma: 0.15, min: 8 },
+    elongation: { fraction: 0 },
+    gap: 4,
+    blur: 1,
+    contrast: 0.6,
+  },
+  new Rng(11),
+);
+const truth = synth.labels;
+const { frame } = synth;
+
+const spoiled: Record<string, LabelImage> = {
+  eroded: erode(truth, 3),
+  dilated: dilate(truth, 3),
+  merged: mergeNeighbours(truth),
+  split: splitInstances(truth),
+  blobs: addBackgroundBlobs(truth, 25, 9),
+  background: addBackgroundMask(truth),
+};
+
+function score(type: string, params: unknown, prediction: Prediction, truthInput?: Truth): number {
+  const term = getTerm(type);
+  const config = term.schema.parse(params ?? {});
+  const input: RewardInput = {
+    prediction,
+    measurements: measure(prediction, { frame }),
+    frame,
+    truth: truthInput,
+  };
+  const value = term.compute(input, config as never);
+  expect(value).toBeGreaterThanOrEqual(term.range[0]);
+  expect(value).toBeLessThanOrEqual(term.range[1]);
+  return value;
+}
+
+/** Assert that the truth scores better than each named spoiling (by at least `margin`). */
+function expectTruthBetter(type: string, params: unknown, spoilings: string[], margin = 0.02, withTruth = false): void {
+  const term = getTerm(type);
+  const t = withTruth ? truth : undefined;
+  const best = score(type, params, truth, t);
+  for (const name of spoilings) {
+    const worse = score(type, params, spoiled[name], t);
+    const gap = term.better === 'higher' ? best - worse : worse - best;
+    expect(gap, `${type}: truth ${best.toFixed(3)} vs ${name} ${worse.toFixed(3)}`).toBeGreaterThan(margin);
+  }
+}
+
+const sizeTarget = { distribution: 'lognormal', median: 18, sigma: 0.15 };
+
+describe('physics terms prefer the true labels', () => {
+  it('size', () => {
+    expectTruthBetter('size', { target: sizeTarget }, ['eroded', 'dilated', 'merged', 'split', 'blobs']);
+    expectTruthBetter('size', { target: sizeTarget, distance: 'ks' }, ['eroded', 'dilated', 'merged', 'split', 'blobs']);
+  });
+
+  it('shape', () => {
+    expectTruthBetter('shape', { circularity: { min: 0.85 }, solidity: { min: 0.9 }, aspect_ratio: { max: 1.5 } }, ['merged', 'split']);
+    expectTruthBetter('shape', { solidity: { min: 0.9 }, aspect_ratio: { max: 1.5 }, mode: 'fraction' }, ['merged', 'split']);
+  });
+
+  it('count', () => {
+    const n = synth.particles.length;
+    expectTruthBetter('count', { expected_count: n }, ['merged', 'split', 'blobs']);
+    expect(score('count', { expected_count: n }, truth)).toBe(1);
+  });
+
+  it('coverage', () => {
+    expectTruthBetter('coverage', {}, ['eroded', 'dilated', 'background']);
+  });
+
+  it('edge', () => {
+    expectTruthBetter('edge', {}, ['eroded', 'dilated', 'split', 'blobs']);
+  });
+
+  it('contrast', () => {
+    // scale 1: full contrast is the whole intensity range, so good masks do not all saturate at 1.
+    // (A split particle's halves still contrast with the background around them: not checked.)
+    expectTruthBetter('contrast', { polarity: 'bright', scale: 1 }, ['eroded', 'dilated', 'blobs']);
+  });
+
+  it('border', () => {
+    expectTruthBetter('border', {}, ['background']);
+  });
+
+  it('overlap: nested duplicate masks (as SAM returns them) are penalised', () => {
+    const grown = dilate(truth, 2);
+    const nested = segmentationFromLabels(truth, segmentationFromLabels(grown).instances);
+    const clean = score('overlap', {}, segmentationFromLabels(truth));
+    const dirty = score('overlap', {}, nested);
+    expect(clean).toBe(0);
+    expect(dirty).toBeGreaterThan(0.5);
+  });
+});
+
+describe('label terms prefer the true labels', () => {
+  for (const type of ['precision', 'recall', 'f1', 'sa', 'msa', 'mean_iou', 'dice', 'diameter_error']) {
+    it(type, () => {
+      const term = getTerm(type);
+      const perfect = score(type, {}, truth, truth);
+      expect(perfect).toBe(term.better === 'higher' ? 1 : 0);
+      // Which spoilings each term can see at IoU 0.5: a merged pair still matches its larger
+      // half (precision does not drop, recall does), a split particle's larger half still matches
+      // (recall does not drop, precision does); erosion by 3 px takes IoU below 0.5; mean IoU and
+      // diameter error only look at what matched, Dice at pixels.
+      const sees: Record<string, string[]> = {
+        precision: ['eroded', 'split', 'blobs'],
+        recall: ['eroded', 'merged'],
+        f1: ['merged', 'split', 'blobs'],
+        sa: ['merged', 'split', 'blobs'],
+        msa: ['eroded', 'dilated', 'merged', 'split', 'blobs'],
+        mean_iou: ['eroded', 'dilated'],
+        dice: ['eroded', 'dilated', 'background'],
+        diameter_error: ['eroded', 'dilated'],
+      };
+      expectTruthBetter(type, {}, sees[type], 0.02, true);
+    });
+  }
+});
