@@ -11,9 +11,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSynthFrame } from '../src/data/synth.js';
-import { encodeRleWindow } from '../src/masks/rle.js';
 import type { LabelImage } from '../src/masks/types.js';
-import { cropsFromLabels } from '../src/measure/crops.js';
+import { segmentationFromLabels } from '../src/measure/segmentation-from-labels.js';
 import type { Segmentation } from '../src/segmenters/types.js';
 import { Rng } from '../src/util/rng.js';
 import { compileReward, evaluateReward } from '../rewards/composite.js';
@@ -22,25 +21,6 @@ import { machineLine, median } from './_machine.js';
 
 const CONFIG = join(dirname(fileURLToPath(import.meta.url)), '../configs/rewards/nanoparticles.yaml');
 
-function toSegmentation(label: LabelImage): Segmentation {
-  const { width, height } = label;
-  const instances = cropsFromLabels(label).crops.map((crop) => {
-    const window = new Uint8Array(crop.rows * crop.cols);
-    for (let r = 0; r < crop.rows; r++) {
-      for (let c = 0; c < crop.cols; c++) window[r * crop.cols + c] = crop.data[(r + 1) * (crop.cols + 2) + c + 1];
-    }
-    return {
-      segmentation: encodeRleWindow(window, { x0: crop.col0, y0: crop.row0, w: crop.cols, h: crop.rows }, width, height),
-      area: crop.area,
-      bbox: [crop.col0, crop.row0, crop.cols - 1, crop.rows - 1] as [number, number, number, number],
-      predicted_iou: 0.9,
-      stability_score: 0.95,
-      point_coords: [] as [number, number][],
-      crop_box: [0, 0, width, height] as [number, number, number, number],
-    };
-  });
-  return { width, height, instances, knobs: {}, timings: {} };
-}
 
 export async function run(): Promise<void> {
   console.log(machineLine());
@@ -58,7 +38,7 @@ export async function run(): Promise<void> {
     'bench-rewards',
   );
   const { frame, labels } = synth;
-  const segmentation = toSegmentation(labels);
+  const segmentation = segmentationFromLabels(labels);
   const instances = segmentation.instances.length;
   const reward = compileReward(await loadRewardConfig(CONFIG));
 

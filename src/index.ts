@@ -1,0 +1,29 @@
+/**
+ * samstar's public API: everything the CLI does is available here as typed
+ * functions. Folders below follow docs/architecture: image → segmenters →
+ * measure → rewards → envs → agents → train.
+ */
+export { SamstarError, isSamstarError, type ErrorCode } from './util/errors.js';
+export { Rng } from './util/rng.js';
+
+export type { Frame } from './image/frame.js';
+export { loadFrame, frameFromPixels } from './image/load.js';
+export { renderOverlayPng, writeOverlayPng } from './image/overlay.js';
+
+export type { BinaryMask, Rle, LabelImage, BoxXYXY, BoxXYWH } from './masks/types.js';
+export { encodeRle, decodeRle, rleArea } from './masks/rle.js';
+export { masksToLabelImage, labelImageToMasks } from './masks/label-image.js';
+export { readLabelPng, writeLabelPng } from './masks/label-png.js';
+export { labelComponents } from './masks/components.js';
+
+export { KnobSpace, type KnobSpec, type KnobValues, type KnobStage } from './segmenters/knobs.js';
+export type { Segmenter, Segmentation, Instance } from './segmenters/types.js';
+export { SamSegmenter, referenceModelFiles, type SamSegmenterOptions } from './segmenters/sam/segmenter.js';
+export { samKnobSpace, SAM_KNOBS } from './segmenters/sam/knob-specs.js';
+export { loadModel, type ModelFiles } from './segmenters/sam/onnx-model.js';
+
+export { generateSynthFrame, generateSynthSeries } from './data/synth.js';
+export { writeSynthDataset } from './data/synth-files.js';
+
+export * as measure from './measure/index.js';
+export * as rewards from '../rewards/index.js';
