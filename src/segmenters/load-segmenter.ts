@@ -1,4 +1,6 @@
-import { SamstarError } from '../util/errors.js';
+import { SamstarError, suggestName } from '../util/errors.js';
+import { BlobSegmenter } from './blobs/segmenter.js';
+import type { Segmenter } from './types.js';
 import { SamSegmenter } from './sam/segmenter.js';
 
 export interface SegmenterChoice {
@@ -23,4 +25,21 @@ export async function loadSamSegmenter(choice: SegmenterChoice = {}): Promise<Sa
     intraOpThreads: choice.intraOpThreads,
     onDecodeProgress: choice.onDecodeProgress,
   });
+}
+
+export const SEGMENTER_NAMES = ['sam', 'blobs'] as const;
+export type SegmenterName = (typeof SEGMENTER_NAMES)[number];
+
+/** A segmenter by name: SAM on ONNX (bundled reference model by default) or the LoG blob segmenter. */
+export async function loadSegmenter(name: string, choice: SegmenterChoice = {}): Promise<Segmenter> {
+  if (name === 'sam') return loadSamSegmenter(choice);
+  if (name === 'blobs') {
+    if (choice.encoder || choice.decoder) {
+      throw new SamstarError('ARGUMENT_INVALID', '--encoder/--decoder are for the sam segmenter; the blobs segmenter has no model', {
+        hint: 'drop them, or use --segmenter sam',
+      });
+    }
+    return new BlobSegmenter();
+  }
+  throw new SamstarError('ARGUMENT_INVALID', `unknown segmenter "${name}"`, { hint: suggestName(name, SEGMENTER_NAMES) });
 }

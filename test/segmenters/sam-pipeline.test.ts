@@ -9,7 +9,7 @@ import { buildEncoder } from '../../src/segmenters/reference/encoder-graph.js';
 import { fullCropLogits } from '../../src/segmenters/sam/direct-source.js';
 import { loadModel } from '../../src/segmenters/sam/onnx-model.js';
 import { scaleCoords } from '../../src/segmenters/sam/preprocess.js';
-import { decodePoint, encodeCrop } from '../../src/segmenters/sam/propose.js';
+import { decodePrompt, encodeCrop } from '../../src/segmenters/sam/propose.js';
 import { SamSegmenter, referenceModelFiles } from '../../src/segmenters/sam/segmenter.js';
 import { cropTaps } from '../../src/segmenters/sam/upsample.js';
 import { filterKnobsOf, runFilterStage } from '../../src/segmenters/sam/filter.js';
@@ -105,7 +105,7 @@ describe('host upsampling of low-res logits', () => {
         expect(maxDiff).toBeLessThan(1e-3);
       }
       // The fast path asks only for iou + low-res logits; they must not depend on orig_im_size.
-      const answer = await decodePoint(pruned, embedding, w / 2, h / 2, w, h);
+      const answer = await decodePrompt(pruned, embedding, { x: w / 2, y: h / 2 }, w, h);
       expect(Array.from(answer.iou)).toEqual(Array.from((out.iou_predictions.data as Float32Array).slice(1, 4)));
       expect(Array.from(answer.lowRes)).toEqual(Array.from(low.slice(65536, 4 * 65536)));
     }

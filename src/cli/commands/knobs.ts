@@ -1,16 +1,21 @@
 import type { CommandModule } from 'yargs';
+import { blobKnobSpace } from '../../segmenters/blobs/knob-specs.js';
 import { samKnobSpace } from '../../segmenters/sam/knob-specs.js';
 
 interface KnobsArgs {
   json: boolean;
+  segmenter: string;
 }
 
 export const command: CommandModule<object, KnobsArgs> = {
   command: 'knobs',
   describe: 'List the segmenter knobs with bounds, defaults and the stage each invalidates',
-  builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as never,
+  builder: (y) =>
+    y
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+      .option('segmenter', { type: 'string', default: 'sam', choices: ['sam', 'blobs'], describe: 'whose knobs' }) as never,
   handler: (args) => {
-    const space = samKnobSpace();
+    const space = args.segmenter === 'blobs' ? blobKnobSpace() : samKnobSpace();
     if (args.json) {
       process.stdout.write(JSON.stringify(space.toJSON(), null, 2) + '\n');
       return;

@@ -1,13 +1,16 @@
 import type { CommandModule } from 'yargs';
 import { segmentFiles } from '../../segment/batch.js';
 import { readKnobInput } from '../../segmenters/knob-input.js';
-import { loadSamSegmenter } from '../../segmenters/load-segmenter.js';
+import { loadSegmenter } from '../../segmenters/load-segmenter.js';
+import { SamSegmenter } from '../../segmenters/sam/segmenter.js';
 import { SamstarError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 
 interface SegmentArgs {
   images: string[];
   out: string;
+  segmenter: string;
+  prompts?: string;
   encoder?: string;
   decoder?: string;
   knobs?: string;
@@ -21,24 +24,30 @@ export const command: CommandModule<object, SegmentArgs> = {
     y
       .positional('images', { type: 'string', array: true, demandOption: true, describe: 'PNG, JPEG or TIFF files' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
+      .option('segmenter', { type: 'string', default: 'sam', choices: ['sam', 'blobs'], describe: 'SAM-style automatic mask generator on ONNX, or the LoG blob segmenter (no model)' })
+      .option('prompts', { type: 'string', choices: ['grid', 'blobs', 'grid+blobs'], describe: 'SAM prompt strategy (sets the "prompts" knob)' })
       .option('encoder', { type: 'string', describe: 'SAM / MobileSAM encoder ONNX (default: the bundled reference model)' })
       .option('decoder', { type: 'string', describe: 'SAM / MobileSAM decoder ONNX (with --encoder)' })
       .option('knobs', { type: 'string', describe: 'knob values: a JSON/YAML file or inline JSON (samstar knobs lists them)' })
       .option('threads', { type: 'number', default: 1, describe: 'onnxruntime threads' }) as never,
   handler: async (args) => {
-    const segmenter = await loadSamSegmenter({ encoder: args.encoder, decoder: args.decoder, intraOpThreads: args.threads });
+    if (args.prompts && args.segmenter !== 'sam') {
+      throw new SamstarError('ARGUMENT_INVALID', `--prompts is a knob of the sam segmenter, not of "${args.segmenter}"`);
+    }
+    const segmenter = await loadSegmenter(args.segmenter, { encoder: args.encoder, decoder: args.decoder, intraOpThreads: args.threads });
     try {
       // Validate knobs before touching any image: a typo fails fast, naming the knob.
       const input = args.knobs ? await readKnobInput(args.knobs) : { values: {}, source: '--knobs' };
+      if (args.prompts) input.values.prompts = args.prompts;
       const knobs = segmenter.knobs.resolve(input.values, input.source);
-      const model = segmenter.describeModel();
+      const model = segmenter instanceof SamSegmenter ? segmenter.describeModel() : null;
       const progress = createProgress('segment', args.images.length, { enabled: args.images.length > 1, fields: '{name}' });
       const results = await segmentFiles({
         inputs: args.images,
         outDir: args.out,
         segmenter,
         knobsFor: () => knobs,
-        provenance: { segmenter: 'sam', model },
+        provenance: { segmenter: segmenter.name, model },
         onItem: (done, r) => {
           progress.update(done, { name: r.input });
           if (!r.ok) process.stderr.write(`\nsamstar: skipped ${r.input}: ${r.error}\n`);

@@ -13,6 +13,15 @@ export const SAM_KNOBS: readonly KnobSpec[] = [
   { name: 'points_per_batch', kind: 'int', min: 1, max: 4096, default: 64, stage: 'propose', description: 'prompts per decoder batch (speed only: never changes the result)' },
   { name: 'crop_n_layers', kind: 'int', min: 0, max: 3, default: 0, stage: 'encode', description: 'extra crop layers; layer i has (2^i)² crops, each encoded on its own' },
   { name: 'crop_overlap_ratio', kind: 'float', min: 0, max: 0.9, default: 512 / 1500, stage: 'encode', description: 'overlap between crops as a fraction of the short image side' },
+  { name: 'prompts', kind: 'choice', choices: ['grid', 'blobs', 'grid+blobs'], default: 'grid', stage: 'propose', description: 'prompt strategy: the reference point grid, one prompt per LoG blob, or both' },
+  { name: 'blob_sigma_min', kind: 'log', min: 0.5, max: 32, default: 1.5, stage: 'propose', description: 'blob prompts: smallest LoG σ in pixels (radius ≈ 1.41σ)' },
+  { name: 'blob_sigma_max', kind: 'log', min: 1, max: 64, default: 8, stage: 'propose', description: 'blob prompts: largest LoG σ in pixels' },
+  { name: 'blob_sigma_steps', kind: 'int', min: 1, max: 20, default: 8, stage: 'propose', description: 'blob prompts: log-spaced scales between the σ bounds' },
+  { name: 'blob_threshold', kind: 'float', min: 0, max: 50, default: 4, stage: 'propose', description: 'blob prompts: minimum scale-normalised LoG response, in multiples of the image noise σ' },
+  { name: 'blob_overlap', kind: 'float', min: 0, max: 1, default: 0.5, stage: 'propose', description: 'blob prompts: drop the weaker of two blobs overlapping by more than this fraction' },
+  { name: 'blob_polarity', kind: 'choice', choices: ['bright', 'dark', 'both'], default: 'bright', stage: 'propose', description: 'blob prompts: bright particles on dark (fluorescence, HAADF) or dark on bright (TEM, bright field)' },
+  { name: 'blob_border', kind: 'int', min: 0, max: 256, default: 0, stage: 'propose', description: 'blob prompts: ignore blobs whose centre is closer than this to the image edge' },
+  { name: 'blob_box_prompt', kind: 'choice', choices: ['off', 'on'], default: 'off', stage: 'propose', description: 'blob prompts: also give a box of twice the blob radius around each blob (bounds the mask)' },
   { name: 'crop_n_points_downscale_factor', kind: 'int', min: 1, max: 8, default: 1, stage: 'propose', description: 'crop layer i uses floor(N / factor^i) points per side' },
   { name: 'pred_iou_thresh', kind: 'float', min: 0, max: 1, default: 0.88, stage: 'filter', description: 'keep a mask when its predicted IoU is > this (0 disables the filter)' },
   { name: 'stability_score_thresh', kind: 'float', min: 0, max: 1, default: 0.95, stage: 'filter', description: 'keep a mask when its stability score is >= this (0 disables the filter)' },
@@ -25,6 +34,21 @@ export const SAM_KNOBS: readonly KnobSpec[] = [
 
 /** Knobs that change only speed: left out of cache keys. */
 export const SPEED_ONLY_KNOBS: ReadonlySet<string> = new Set(['points_per_batch']);
+
+const GRID_KNOBS = new Set(['points_per_side', 'crop_n_points_downscale_factor']);
+
+/**
+ * Whether a knob can change the proposals for these values: grid knobs do not
+ * matter with blob prompts only, blob knobs not with grid prompts only. Cache
+ * keys leave the others out, so e.g. moving a blob knob under `prompts: grid`
+ * never re-runs the decoder.
+ */
+export function affectsProposals(name: string, values: Record<string, unknown>): boolean {
+  if (SPEED_ONLY_KNOBS.has(name)) return false;
+  if (name.startsWith('blob_')) return values.prompts !== 'grid';
+  if (GRID_KNOBS.has(name)) return values.prompts !== 'blobs';
+  return true;
+}
 
 export function samKnobSpace(): KnobSpace {
   return new KnobSpace(SAM_KNOBS);

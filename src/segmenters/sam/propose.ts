@@ -3,6 +3,7 @@ import type { Frame } from '../../image/frame.js';
 import type { BoxXYXY } from '../../masks/types.js';
 import type { LoadedModel } from './onnx-model.js';
 import { preprocessHwc, preprocessNchw, scaleCoords } from './preprocess.js';
+import type { Prompt } from './prompts.js';
 import { LOW_RES } from './upsample.js';
 
 /** The image embedding of one crop. */
@@ -30,18 +31,20 @@ const PLANE = LOW_RES * LOW_RES;
 const EMPTY_MASK_INPUT = new Float32Array(PLANE);
 
 /**
- * Decode one single-point prompt. The ONNX export does not add the padding point
- * that PyTorch's prompt encoder adds when there is no box, so we append (0, 0)
- * with label −1. `masks` at full size is not fetched: the host rebuilds what it
- * needs from `low_res_masks` (see upsample.ts), and `orig_im_size` only shapes
- * that unused output.
+ * Decode one prompt: a foreground point, plus an optional box. The ONNX export
+ * does not add the padding point that PyTorch's prompt encoder adds when there
+ * is no box, so a point-only prompt gets (0, 0) with label −1; a box is given as
+ * its two corners with labels 2 and 3 (and then no padding point). `masks` at
+ * full size is not fetched: the host rebuilds what it needs from
+ * `low_res_masks` (see upsample.ts).
  */
-export async function decodePoint(model: LoadedModel, embedding: Embedding, x: number, y: number, cropWidth: number, cropHeight: number): Promise<DecoderAnswer> {
-  const [sx, sy] = scaleCoords(x, y, cropWidth, cropHeight);
+export async function decodePrompt(model: LoadedModel, embedding: Embedding, prompt: Prompt, cropWidth: number, cropHeight: number): Promise<DecoderAnswer> {
+  const { coords, labels } = promptTensors(prompt, cropWidth, cropHeight);
+  const n = labels.length;
   const feeds: Record<string, ort.Tensor> = {
     image_embeddings: new ort.Tensor('float32', embedding, [1, 256, 64, 64]),
-    point_coords: new ort.Tensor('float32', Float32Array.of(sx, sy, 0, 0), [1, 2, 2]),
-    point_labels: new ort.Tensor('float32', Float32Array.of(1, -1), [1, 2]),
+    point_coords: new ort.Tensor('float32', coords, [1, n, 2]),
+    point_labels: new ort.Tensor('float32', labels, [1, n]),
   };
   if (model.decoderLayout === 'sam') {
     const optional: Record<string, ort.Tensor> = {
@@ -56,6 +59,15 @@ export async function decodePoint(model: LoadedModel, embedding: Embedding, x: n
   }
   const out = await model.decoder.run(feeds, ['scores', 'masks']);
   return tokens123(out.scores, out.masks, model.files.decoder);
+}
+
+/** Point (and box) in the 1024 frame with their labels, padding point added when there is no box. */
+export function promptTensors(prompt: Prompt, cropWidth: number, cropHeight: number): { coords: Float32Array; labels: Float32Array } {
+  const [px, py] = scaleCoords(prompt.x, prompt.y, cropWidth, cropHeight);
+  if (!prompt.box) return { coords: Float32Array.of(px, py, 0, 0), labels: Float32Array.of(1, -1) };
+  const [bx0, by0] = scaleCoords(prompt.box[0], prompt.box[1], cropWidth, cropHeight);
+  const [bx1, by1] = scaleCoords(prompt.box[2], prompt.box[3], cropWidth, cropHeight);
+  return { coords: Float32Array.of(px, py, bx0, by0, bx1, by1), labels: Float32Array.of(1, 2, 3) };
 }
 
 /** Tokens 1–3 of a 4-token answer (token 0 is the single-mask output the generator does not use). */

@@ -6,12 +6,14 @@ import type { KnobSpace, KnobValues } from '../knobs.js';
 import type { Segmentation, Segmenter } from '../types.js';
 import { DirectProposalSource, fullCropLogits, type DirectProposal } from './direct-source.js';
 import { filterKnobsOf, runFilterStage, type FilterStats } from './filter.js';
-import { buildPointGrid, generateCropBoxes, pointsPerLayer, type CropBox } from './grid.js';
-import { SPEED_ONLY_KNOBS, samKnobSpace } from './knob-specs.js';
+import type { CropBox } from './grid.js';
+import { affectsProposals, samKnobSpace } from './knob-specs.js';
 import { loadModel, type LoadedModel, type ModelFiles } from './onnx-model.js';
 import { buildProposal, type Proposal } from './proposal.js';
 import { SummaryProposalSource, type CropProposals } from './proposal-source.js';
-import { decodePoint, encodeCrop, type DecoderAnswer, type Embedding } from './propose.js';
+import { decodePrompt, encodeCrop, type DecoderAnswer, type Embedding } from './propose.js';
+import { blobOptionsOf, planPrompts, type CropPlan } from './prompts.js';
+import { detectBlobs, type Blob } from '../../image/blobs.js';
 import { cropTaps, LOW_RES } from './upsample.js';
 
 export interface SamSegmenterOptions {
@@ -31,14 +33,6 @@ export function referenceModelFiles(): ModelFiles {
   return { encoder: join(dir, 'encoder.onnx'), decoder: join(dir, 'decoder.onnx') };
 }
 
-interface CropPlan {
-  readonly crop: CropBox;
-  readonly width: number;
-  readonly height: number;
-  /** Prompt points in crop pixel coordinates, x,y interleaved. */
-  readonly points: Float64Array;
-}
-
 /**
  * The automatic mask generator on ONNX, in three cached stages:
  * encode (embedding per frame and crop) → propose (decoder answers per frame and
@@ -51,6 +45,7 @@ export class SamSegmenter implements Segmenter {
   private readonly embeddings: LruCache<Embedding>;
   private readonly proposals: LruCache<SummaryProposalSource>;
   private readonly results = new LruCache<Segmentation>(4096, () => 1);
+  private readonly blobs = new LruCache<Blob[]>(256, () => 1);
 
   private constructor(
     readonly model: LoadedModel,
@@ -78,7 +73,7 @@ export class SamSegmenter implements Segmenter {
 
   private proposeKey(frame: Frame, values: KnobValues): string {
     const stageKnobs = this.knobs.specs
-      .filter((s) => s.stage !== 'filter' && !SPEED_ONLY_KNOBS.has(s.name))
+      .filter((s) => s.stage !== 'filter' && affectsProposals(s.name, values))
       .map((s) => [s.name, values[s.name]]);
     return `${frame.hash}|${JSON.stringify(stageKnobs)}`;
   }
@@ -113,20 +108,16 @@ export class SamSegmenter implements Segmenter {
     return runFilterStage(source, filterKnobsOf(values));
   }
 
+  /** The prompts of every crop (grid and/or blob prompts; blobs detected once per frame and blob knobs). */
   private plan(frame: Frame, values: KnobValues): CropPlan[] {
-    const crops = generateCropBoxes(frame.width, frame.height, Number(values.crop_n_layers), Number(values.crop_overlap_ratio));
-    const perLayer = pointsPerLayer(Number(values.points_per_side), Number(values.crop_n_layers), Number(values.crop_n_points_downscale_factor));
-    return crops.map((crop) => {
-      const width = crop.box[2] - crop.box[0];
-      const height = crop.box[3] - crop.box[1];
-      const grid = buildPointGrid(perLayer[crop.layer]);
-      const points = new Float64Array(grid.length);
-      for (let i = 0; i < grid.length; i += 2) {
-        points[i] = grid[i] * width;
-        points[i + 1] = grid[i + 1] * height;
-      }
-      return { crop, width, height, points };
-    });
+    let blobs: Blob[] = [];
+    if (values.prompts !== 'grid') {
+      const options = blobOptionsOf(values);
+      const key = `${frame.hash}|${JSON.stringify(options)}`;
+      blobs = this.blobs.get(key) ?? detectBlobs(frame.grey, frame.width, frame.height, options);
+      this.blobs.set(key, blobs);
+    }
+    return planPrompts(frame.width, frame.height, values, blobs);
   }
 
   private async embedding(frame: Frame, crop: CropBox): Promise<Embedding> {
@@ -142,7 +133,7 @@ export class SamSegmenter implements Segmenter {
   /** Encode + decode every prompt of every crop, handing each answer to `consume`. */
   private async decodeAll(frame: Frame, values: KnobValues, consume: (plan: CropPlan, cropIndex: number, prompt: number, answer: DecoderAnswer) => void): Promise<{ encode: number; propose: number }> {
     const plans = this.plan(frame, values);
-    const total = plans.reduce((n, p) => n + p.points.length / 2, 0);
+    const total = plans.reduce((n, p) => n + p.prompts.length, 0);
     const batch = Number(values.points_per_batch);
     let done = 0;
     let encodeMs = 0;
@@ -153,11 +144,11 @@ export class SamSegmenter implements Segmenter {
       const embedding = await this.embedding(frame, plan.crop);
       const t1 = performance.now();
       encodeMs += t1 - t0;
-      const count = plan.points.length / 2;
+      const count = plan.prompts.length;
       for (let start = 0; start < count; start += batch) {
         const end = Math.min(count, start + batch);
         for (let p = start; p < end; p++) {
-          const answer = await decodePoint(this.model, embedding, plan.points[2 * p], plan.points[2 * p + 1], plan.width, plan.height);
+          const answer = await decodePrompt(this.model, embedding, plan.prompts[p], plan.width, plan.height);
           consume(plan, c, p, answer);
         }
         done += end - start;
@@ -180,7 +171,7 @@ export class SamSegmenter implements Segmenter {
         perCrop[c] = { plan, proposals: [] };
         taps.set(c, cropTaps(plan.width, plan.height));
       }
-      const point: [number, number] = [plan.points[2 * prompt], plan.points[2 * prompt + 1]];
+      const point: [number, number] = [plan.prompts[prompt].x, plan.prompts[prompt].y];
       for (let t = 0; t < 3; t++) {
         const plane = answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES);
         perCrop[c].proposals.push(buildProposal({ crop: c, prompt, token: t + 1, iou: answer.iou[t], point, plane }, taps.get(c)!));
@@ -209,7 +200,7 @@ export class SamSegmenter implements Segmenter {
       const taps = cropTaps(plan.width, plan.height);
       for (let t = 0; t < 3; t++) {
         const plane = answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES);
-        proposals.push({ crop: c, iou: answer.iou[t], point: [plan.points[2 * prompt], plan.points[2 * prompt + 1]], logits: fullCropLogits(plane, taps) });
+        proposals.push({ crop: c, iou: answer.iou[t], point: [plan.prompts[prompt].x, plan.prompts[prompt].y], logits: fullCropLogits(plane, taps) });
       }
     });
     return new DirectProposalSource(frame.width, frame.height, plans.map((p) => ({ box: p.crop.box })), proposals);

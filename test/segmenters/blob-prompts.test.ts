@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSynthFrame } from '../../src/data/synth.js';
+import { scorePrediction } from '../../src/measure/index.js';
+import { filterKnobsOf, runFilterStage } from '../../src/segmenters/sam/filter.js';
+import { planPrompts } from '../../src/segmenters/sam/prompts.js';
+import { promptTensors } from '../../src/segmenters/sam/propose.js';
+import { SamSegmenter } from '../../src/segmenters/sam/segmenter.js';
+import { samKnobSpace } from '../../src/segmenters/sam/knob-specs.js';
+import type { Blob } from '../../src/image/blobs.js';
+import { Rng } from '../../src/util/rng.js';
+
+const blob = (x: number, y: number, radius: number): Blob => ({ x, y, radius, sigma: radius / Math.SQRT2, response: 10, polarity: 'bright' });
+
+describe('blob prompts', () => {
+  it('come after the grid, in (y, x) order, at pixel centres, only in the crops that contain them', () => {
+    const values = { ...samKnobSpace().defaults(), prompts: 'grid+blobs', points_per_side: 2, crop_n_layers: 1, crop_overlap_ratio: 0.25 };
+    const blobs = [blob(10, 5, 3), blob(90, 5, 3), blob(50, 70, 4)];
+    const plans = planPrompts(100, 80, values, blobs);
+    const whole = plans[0];
+    expect(whole.prompts.slice(0, 4).map((p) => [p.x, p.y])).toEqual([
+      [25, 20],
+      [75, 20],
+      [25, 60],
+      [75, 60],
+    ]);
+    expect(whole.prompts.slice(4).map((p) => [p.x, p.y])).toEqual([
+      [10.5, 5.5],
+      [90.5, 5.5],
+      [50.5, 70.5],
+    ]);
+    // Layer-1 crops: each blob lands in the crops whose box contains its centre, in crop coordinates.
+    for (const plan of plans.slice(1)) {
+      const [x0, y0, x1, y1] = plan.crop.box;
+      const inside = blobs.filter((b) => b.x >= x0 && b.x < x1 && b.y >= y0 && b.y < y1);
+      expect(plan.prompts.slice(4).map((p) => [p.x + x0, p.y + y0])).toEqual(inside.map((b) => [b.x + 0.5, b.y + 0.5]));
+    }
+    const only = planPrompts(100, 80, { ...values, prompts: 'blobs' }, blobs);
+    expect(only[0].prompts.length).toBe(3);
+  });
+
+  it('carry the padding point without a box, and box corners (labels 2, 3) without padding', () => {
+    const point = promptTensors({ x: 10, y: 20 }, 512, 256);
+    expect(Array.from(point.labels)).toEqual([1, -1]);
+    expect(Array.from(point.coords)).toEqual([20, 40, 0, 0]);
+    const boxed = promptTensors({ x: 10, y: 20, box: [4, 14, 16, 26] }, 512, 256);
+    expect(Array.from(boxed.labels)).toEqual([1, 2, 3]);
+    expect(Array.from(boxed.coords)).toEqual([20, 40, 8, 28, 32, 52]);
+  });
+});
+
+describe('SAM with blob prompts', () => {
+  let segmenter: SamSegmenter;
+  beforeAll(async () => {
+    segmenter = await SamSegmenter.load();
+  });
+  afterAll(async () => {
+    await segmenter.dispose();
+  });
+  const synth = generateSynthFrame({ width: 256, height: 256, count: 25, diameter: { median: 12, sigma: 0.2 } }, new Rng(31), 'blob-prompts');
+
+  it('runs one decoder pass per blob and finds the particles', async () => {
+    const runs = { n: 0 };
+    const original = segmenter.model.decoder.run.bind(segmenter.model.decoder);
+    segmenter.model.decoder.run = ((...args: Parameters<typeof original>) => {
+      runs.n++;
+      return original(...args);
+    }) as typeof original;
+    try {
+      const result = await segmenter.segment(synth.frame, { prompts: 'blobs', pred_iou_thresh: 0.8, stability_score_thresh: 0.8 });
+      expect(runs.n).toBeGreaterThanOrEqual(synth.particles.length * 0.8);
+      expect(runs.n).toBeLessThanOrEqual(synth.particles.length * 2);
+      expect(scorePrediction(result, synth.labels).f1).toBeGreaterThan(0.7);
+      // Blob knobs do not matter under grid prompts: no new decoder runs for them.
+      await segmenter.segment(synth.frame, { points_per_side: 6 });
+      const before = runs.n;
+      await segmenter.segment(synth.frame, { points_per_side: 6, blob_threshold: 9 });
+      expect(runs.n).toBe(before);
+    } finally {
+      segmenter.model.decoder.run = original;
+    }
+  });
+
+  it('re-filters cached blob proposals to exactly the records of the uncached path', async () => {
+    const propose = { prompts: 'grid+blobs', points_per_side: 6 };
+    const { source } = await segmenter.propose(synth.frame, segmenter.knobs.resolve(propose));
+    const direct = await segmenter.proposeDirect(synth.frame, propose);
+    const rng = new Rng(8);
+    for (let trial = 0; trial < 10; trial++) {
+      const values = segmenter.knobs.resolve({
+        ...propose,
+        pred_iou_thresh: rng.uniform(0.3, 0.95),
+        stability_score_thresh: rng.uniform(0.3, 0.95),
+        mask_threshold: -0.5 + 0.05 * rng.int(21),
+        min_mask_region_area: rng.next() < 0.5 ? 0 : rng.int(60),
+      });
+      const cached = runFilterStage(source, filterKnobsOf(values));
+      const uncached = runFilterStage(direct, filterKnobsOf(values));
+      expect(JSON.stringify(cached.instances)).toBe(JSON.stringify(uncached.instances));
+    }
+  });
+});
