@@ -27,3 +27,6 @@ export { writeSynthDataset } from './data/synth-files.js';
 
 export * as measure from './measure/index.js';
 export * as rewards from '../rewards/index.js';
+
+export type { AskTellAgent, SearchBounds, AgentBest } from '../agents/types.js';
+export { CmaEs } from '../agents/cmaes.js';
