@@ -1,0 +1,60 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SamSegmenter } from '../src/segmenters/sam/segmenter.js';
+import type { Segmenter } from '../src/segmenters/types.js';
+import { SamstarError } from '../src/util/errors.js';
+
+/**
+ * How to build a segmenter somewhere else (in a worker thread, later on another
+ * machine): plain data, unlike a Segmenter object with live ONNX sessions.
+ *
+ *  - `sam`: the SAM segmenter on the given ONNX files (the bundled reference
+ *    model when absent), with its own stage caches;
+ *  - `module`: any segmenter: `module` (a path or file URL) exports a factory
+ *    `export` (default "createSegmenter") called as `await factory(options)`.
+ */
+export type SegmenterSpec =
+  | {
+      readonly kind: 'sam';
+      readonly encoder?: string;
+      readonly decoder?: string;
+      readonly intraOpThreads?: number;
+      readonly embeddingCacheBytes?: number;
+      readonly proposalCacheBytes?: number;
+    }
+  | { readonly kind: 'module'; readonly module: string; readonly export?: string; readonly options?: unknown };
+
+/** The spec that rebuilds this segmenter, when it is one we know how to rebuild (SAM). */
+export function segmenterSpecOf(segmenter: Segmenter): SegmenterSpec | undefined {
+  if (segmenter instanceof SamSegmenter) {
+    return { kind: 'sam', encoder: segmenter.model.files.encoder, decoder: segmenter.model.files.decoder };
+  }
+  return undefined;
+}
+
+export async function createSegmenter(spec: SegmenterSpec): Promise<Segmenter> {
+  if (spec.kind === 'sam') {
+    if ((spec.encoder === undefined) !== (spec.decoder === undefined)) {
+      throw new SamstarError('ARGUMENT_INVALID', 'segmenter spec: give both encoder and decoder, or neither (the bundled reference model)');
+    }
+    return SamSegmenter.load({
+      files: spec.encoder && spec.decoder ? { encoder: spec.encoder, decoder: spec.decoder } : undefined,
+      intraOpThreads: spec.intraOpThreads,
+      embeddingCacheBytes: spec.embeddingCacheBytes,
+      proposalCacheBytes: spec.proposalCacheBytes,
+    });
+  }
+  if (spec.kind === 'module') {
+    const url = spec.module.startsWith('file:') ? spec.module : pathToFileURL(isAbsolute(spec.module) ? spec.module : resolve(spec.module)).href;
+    const mod = (await import(url)) as Record<string, unknown>;
+    const name = spec.export ?? 'createSegmenter';
+    const factory = mod[name];
+    if (typeof factory !== 'function') {
+      throw new SamstarError('ARGUMENT_INVALID', `segmenter module ${spec.module} has no exported function "${name}"`, {
+        hint: `export async function ${name}(options) returning a Segmenter`,
+      });
+    }
+    return (await (factory as (options: unknown) => Promise<Segmenter> | Segmenter)(spec.options)) as Segmenter;
+  }
+  throw new SamstarError('ARGUMENT_INVALID', `unknown segmenter spec kind ${JSON.stringify((spec as { kind?: unknown }).kind)} (known: sam, module)`);
+}
