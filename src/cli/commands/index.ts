@@ -4,8 +4,10 @@ import { command as knobs } from './knobs.js';
 import { command as measure } from './measure.js';
 import { command as reward } from './reward.js';
 import { command as segment } from './segment.js';
+import { command as studies } from './studies.js';
 import { command as synth } from './synth.js';
+import { command as train } from './train.js';
 
 // One line per command; each file exports `command`.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [segment, knobs, synth, measure, evaluate, reward];
+export const commands: CommandModule<any, any>[] = [segment, knobs, synth, measure, evaluate, reward, train, studies];

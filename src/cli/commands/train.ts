@@ -1,0 +1,131 @@
+import { join, relative, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { loadTaskConfig } from '../../config/task.js';
+import { formatSummary } from '../../train/summary.js';
+import { resolveTask, type ResolvedTask } from '../../train/task.js';
+import { storedTask, train, STUDY_FILE } from '../../train/train.js';
+import { SamstarError } from '../../util/errors.js';
+import { createProgress } from '../../util/progress.js';
+
+interface TrainArgs {
+  config?: string;
+  frames?: string[];
+  labels?: string;
+  agent?: string;
+  budget?: number;
+  seed?: number;
+  out?: string;
+  resume: boolean;
+  workers: number;
+  json: boolean;
+  progress: boolean;
+}
+
+/** `samstar train`: tune the segmenter's knobs for a task; writes best-knobs.json, study.sqlite and summary.json. */
+export const command: CommandModule<object, TrainArgs> = {
+  command: 'train',
+  describe: 'tune segmenter knobs against a reward with an agent; writes OUT/best-knobs.json, OUT/study.sqlite, OUT/summary.json',
+  builder: (y) =>
+    y
+      .option('config', { type: 'string', describe: 'task config (YAML), e.g. configs/tasks/synthetic-nuclei.yaml' })
+      .option('frames', { type: 'string', array: true, describe: 'frames: a glob (quote it), a folder, or files (overrides data.frames)' })
+      .option('labels', { type: 'string', describe: 'folder of label images matched by file stem (overrides data.labels)' })
+      .option('agent', { type: 'string', describe: 'agent: cmaes, bo, grid or random (overrides agent.name)' })
+      .option('budget', { type: 'number', describe: 'evaluations in all (overrides budget; may grow on --resume)' })
+      .option('seed', { type: 'number', describe: 'seed of the agent and frame sampling (overrides seed)' })
+      .option('out', { type: 'string', describe: 'run folder (default: runs/<task name>)' })
+      .option('resume', { type: 'boolean', default: false, describe: 'continue the study in --out where it stopped (replays the stored evaluations)' })
+      .option('workers', { type: 'number', default: 1, describe: 'worker threads for frame-parallel evaluation' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
+      .option('progress', { type: 'boolean', default: true, describe: 'show a progress bar on stderr (--no-progress to hide)' })
+      .example('$0 train --config configs/tasks/synthetic-nuclei.yaml --out runs/demo', 'tune on the task\'s frames')
+      .example('$0 train --out runs/demo --resume', 'continue an interrupted run with its stored config') as never,
+  handler: async (args) => {
+    if (args.budget !== undefined && (!Number.isInteger(args.budget) || args.budget < 1)) {
+      throw new SamstarError('ARGUMENT_INVALID', `--budget must be a whole number ≥ 1 (got ${args.budget})`);
+    }
+    if (args.seed !== undefined && (!Number.isInteger(args.seed) || args.seed < 0)) {
+      throw new SamstarError('ARGUMENT_INVALID', `--seed must be a whole number ≥ 0 (got ${args.seed})`);
+    }
+    let task: ResolvedTask;
+    if (args.config) {
+      const frames = args.frames === undefined ? undefined : args.frames.length === 1 ? args.frames[0] : args.frames;
+      const config = await loadTaskConfig(args.config, { frames, labels: args.labels, agent: args.agent, budget: args.budget, seed: args.seed });
+      task = await resolveTask(config);
+    } else {
+      if (!args.resume || !args.out) {
+        throw new SamstarError('ARGUMENT_INVALID', 'give --config FILE (or --resume --out DIR to continue a stored run)', { hint: 'example task configs are in configs/tasks/' });
+      }
+      if (args.frames || args.labels || args.agent || args.seed !== undefined) {
+        throw new SamstarError('ARGUMENT_INVALID', '--resume without --config continues the stored task; only --budget may change', {
+          hint: 'pass --config to check a config against the stored one',
+        });
+      }
+      task = storedTask(args.out);
+      if (args.budget !== undefined) task = { ...task, budget: args.budget };
+    }
+    const out = resolve(args.out ?? join('runs', task.name));
+
+    const controller = new AbortController();
+    let interrupts = 0;
+    const onSigint = (): void => {
+      interrupts++;
+      if (interrupts === 1) {
+        process.stderr.write('\nsamstar: stopping after the evaluation in flight (Ctrl-C again to quit at once; the study stays valid)\n');
+        controller.abort();
+      } else {
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSigint);
+    let progress = createProgress('train', 0);
+    let bestText = '—';
+    try {
+      const result = await train(task, {
+        out,
+        resume: args.resume,
+        signal: controller.signal,
+        workers: args.workers,
+        onStart: ({ study, resumed, stored, budget, frames }) => {
+          const what = resumed ? `resuming study "${study.name}" (${stored} stored evaluation(s) to replay)` : `study "${study.name}"`;
+          process.stderr.write(`samstar: ${what}: ${task.agent.name} on ${frames} frame(s), tuning ${task.knobSpace.map((s) => s.name).join(', ')}, budget ${budget}\n`);
+        },
+        onDefault: ({ total }) => {
+          process.stderr.write(`samstar: default knobs: reward ${Number.isFinite(total) ? total.toFixed(4) : String(total)}\n`);
+          progress = createProgress('train', task.budget, { enabled: args.progress, fields: 'best {best}' });
+          // Fill the bar's {best} field at once (the plain-text progress of a non-terminal prints counts only).
+          if (process.stderr.isTTY) progress.update(0, { best: bestText });
+        },
+        onEvaluation: ({ done, best, evaluation, replayed }) => {
+          if (best) bestText = best.total.toFixed(4);
+          if (!replayed && Number.isNaN(evaluation.total)) {
+            process.stderr.write(`\nsamstar: evaluation #${evaluation.index} gave a NaN reward${evaluation.error ? `: ${evaluation.error.split('\n')[0]}` : ''} (stored; told to the agent as the worst)\n`);
+          }
+          progress.update(done, { best: bestText });
+        },
+      });
+      progress.stop();
+      const { summary, paths } = result;
+      if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else {
+        process.stdout.write(`${formatSummary(summary)}\n`);
+        const rel = (p: string): string => relative(process.cwd(), p) || p;
+        process.stdout.write(`written: ${[paths.bestKnobs, paths.summary, paths.study].filter(Boolean).map((p) => rel(p!)).join(', ')}\n`);
+      }
+      if (result.run.status === 'interrupted') {
+        const resumeCommand = `samstar train ${args.config ? `--config ${args.config} ` : ''}--out ${relative(process.cwd(), out) || out} --resume`;
+        process.stderr.write(`samstar: interrupted after ${summary.evaluations} evaluation(s); all of them are stored in ${join(out, STUDY_FILE)}\n  resume with: ${resumeCommand}\n`);
+        process.exitCode = 130;
+      } else if (!summary.best) {
+        throw new SamstarError('CONFIG_INVALID', `no evaluation gave a finite reward (${summary.failed} NaN); best-knobs.json was not written`, {
+          hint: 'check the reward config against these frames (samstar reward), and the knob bounds',
+        });
+      }
+    } catch (error) {
+      progress.stop();
+      throw error;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

@@ -1,0 +1,19 @@
+/** Training runs: the runner, task resolution, the train entry point, summaries and study listings. */
+export {
+  runStudy,
+  framesForGeneration,
+  type RunStudyOptions,
+  type RunStudyResult,
+  type EvaluateFn,
+  type EvaluateContext,
+  type EvaluationOutcome,
+  type EvaluationEvent,
+  type GenerationEvent,
+  type FrameSampling,
+} from './runner.js';
+export { resolveTask, type ResolvedTask } from './task.js';
+export { train, storedTask, taskIdentity, bestKnobsFile, STUDY_FILE, BEST_KNOBS_FILE, SUMMARY_FILE, type TrainOptions, type TrainResult } from './train.js';
+export { buildSummary, formatSummary, bestOf, type TrainSummary, type SummaryPoint } from './summary.js';
+export { listStudies, showStudy, findStudyFiles, formatStudyList, formatStudyDetail, type StudyRow, type StudyDetail } from './studies.js';
+export { searchBounds } from './bounds.js';
+export { expandGlob } from './glob.js';

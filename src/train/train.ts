@@ -1,0 +1,267 @@
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { createAgent } from '../../agents/registry.js';
+import { TuneEnv, type FrameSource } from '../../envs/tune-env.js';
+import { compileReward } from '../../rewards/index.js';
+import { loadFrame } from '../image/load.js';
+import { readLabelPng } from '../masks/label-png.js';
+import { meanScores, scorePrediction, type ImageScores } from '../measure/evaluate.js';
+import { KnobSpace, type KnobValues } from '../segmenters/knobs.js';
+import { loadSamSegmenter } from '../segmenters/load-segmenter.js';
+import type { Segmenter } from '../segmenters/types.js';
+import { StudyStore, type EvaluationRecord, type StudyInfo } from '../store/index.js';
+import { SamstarError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { searchBounds } from './bounds.js';
+import { runStudy, type EvaluationEvent, type GenerationEvent, type RunStudyResult } from './runner.js';
+import { buildSummary, type TrainSummary } from './summary.js';
+import type { ResolvedTask } from './task.js';
+
+/**
+ * `samstar train` as a library call: a resolved task → a study in
+ * OUT/study.sqlite, OUT/best-knobs.json and OUT/summary.json.
+ *
+ * The run folder holds one study. A new run refuses a folder that already has
+ * one (unless `resume`); a resumed run checks that the task is the stored one
+ * (only the budget may change), rebuilds the agent from the stored seed and
+ * options, replays the stored evaluations and continues live.
+ */
+export interface TrainOptions {
+  readonly out: string;
+  readonly resume?: boolean;
+  readonly signal?: AbortSignal;
+  /** A loaded segmenter to reuse (not disposed here); default: load the task's. */
+  readonly segmenter?: Segmenter;
+  /** Frame-parallel worker threads for evaluations (default 1: in-process). */
+  readonly workers?: number;
+  /** Score default and best knobs against the labels when there are labels (default true). */
+  readonly labelScores?: boolean;
+  readonly onStart?: (info: { study: StudyInfo; resumed: boolean; stored: number; budget: number; frames: number }) => void;
+  readonly onDefault?: (result: { total: number; terms: Record<string, number> }) => void;
+  readonly onEvaluation?: (event: EvaluationEvent) => void;
+  readonly onGeneration?: (event: GenerationEvent) => void;
+}
+
+export interface TrainResult {
+  readonly summary: TrainSummary;
+  readonly run: RunStudyResult;
+  readonly paths: { readonly study: string; readonly bestKnobs?: string; readonly summary: string };
+}
+
+export const STUDY_FILE = 'study.sqlite';
+export const BEST_KNOBS_FILE = 'best-knobs.json';
+export const SUMMARY_FILE = 'summary.json';
+
+/** The task stored with the study in OUT (for `--resume` without `--config`). */
+export function storedTask(out: string): ResolvedTask {
+  const path = join(out, STUDY_FILE);
+  if (!existsSync(path)) {
+    throw new SamstarError('IO_ERROR', `nothing to resume: ${path} does not exist`, { hint: 'give the --out folder of the run to resume' });
+  }
+  const store = StudyStore.open(path, { readonly: true });
+  try {
+    return store.study().config as ResolvedTask;
+  } finally {
+    store.close();
+  }
+}
+
+export async function train(task: ResolvedTask, options: TrainOptions): Promise<TrainResult> {
+  const out = resolve(options.out);
+  const studyPath = join(out, STUDY_FILE);
+  const exists = existsSync(studyPath);
+  if (exists && !options.resume) {
+    throw new SamstarError('ARGUMENT_INVALID', `${out} already holds a study (${STUDY_FILE})`, {
+      hint: 'continue it with --resume, or choose another --out folder',
+    });
+  }
+  if (!exists && options.resume) {
+    throw new SamstarError('IO_ERROR', `nothing to resume: ${studyPath} does not exist`, { hint: 'run without --resume to start a new study' });
+  }
+  const store = StudyStore.open(studyPath);
+  let segmenter: Segmenter | undefined = options.segmenter;
+  const ownsSegmenter = segmenter === undefined;
+  let env: TuneEnv | undefined;
+  try {
+    let study: StudyInfo;
+    if (exists) {
+      study = store.study();
+      checkSameTask(study.config as ResolvedTask, task, studyPath);
+    } else {
+      study = store.createStudy({
+        name: task.name,
+        config: task,
+        seed: task.seed,
+        agent: task.agent.name,
+        agentOptions: task.agent.options,
+        knobSpace: task.knobSpace,
+        budget: task.budget,
+      });
+    }
+    const stored = store.evaluationCount(study.id);
+    options.onStart?.({ study, resumed: exists, stored, budget: task.budget, frames: task.data.frames.length });
+
+    segmenter ??= await loadSamSegmenter({ encoder: task.segmenter.encoder, decoder: task.segmenter.decoder, intraOpThreads: task.segmenter.threads ?? 1 });
+    const space = new KnobSpace(task.knobSpace);
+    const reward = compileReward(task.reward.config);
+    const source = fileFrameSource(task);
+    env = new TuneEnv({
+      segmenter,
+      workers: options.workers ?? 1,
+      frames: source,
+      reward,
+      space,
+      fixed: task.segmenter.fixed,
+      seed: task.seed,
+    });
+    const fullSpace = segmenter.knobs;
+    const defaultKnobs = fullSpace.resolve(task.segmenter.fixed, 'segmenter.fixed');
+    const labelled = task.data.labels?.some((l) => l !== null) ?? false;
+    const wantScores = labelled && (options.labelScores ?? true);
+
+    // The default knobs, scored once per study on every frame (a corrupt frame fails here, before the run).
+    if (!study.default) {
+      const evaluation = await env.evaluate(defaultKnobs);
+      const scores = wantScores ? await labelScores(segmenter, source, evaluation.knobs) : undefined;
+      store.setDefault(study.id, {
+        total: evaluation.reward,
+        terms: evaluation.terms,
+        extra: { knobs: evaluation.knobs, perFrame: evaluation.perFrame.map((p) => p.total), ...(scores ? { labelScores: scores } : {}) },
+      });
+      study = store.study(study.id);
+    }
+    options.onDefault?.({ total: study.default!.total, terms: study.default!.terms });
+
+    const agent = createAgent(task.agent.name, searchBounds(space), task.seed, task.agent.options, {
+      budget: task.budget,
+      toNormalised: (values) => space.toNormalised(values),
+    });
+    const activeEnv = env;
+    const run = await runStudy({
+      store,
+      studyId: study.id,
+      agent,
+      budget: task.budget,
+      toKnobs: (x) => fullSpace.resolve({ ...task.segmenter.fixed, ...space.fromNormalised(x) }),
+      evaluate: (knobs, context) => activeEnv.evaluate(knobs, context.frames),
+      frames: { count: source.length, perEvaluation: task.framesPerEvaluation, seed: task.seed },
+      signal: options.signal,
+      onEvaluation: options.onEvaluation,
+      onGeneration: options.onGeneration,
+    });
+
+    // The best knobs on every frame (when evaluations used subsets) and against the labels.
+    let bestAllFrames: { total: number; terms: Record<string, number> } | undefined;
+    let bestScores: ImageScores | undefined;
+    const interrupted = run.status === 'interrupted';
+    if (run.best && !interrupted) {
+      if (task.framesPerEvaluation !== undefined && task.framesPerEvaluation < source.length) {
+        const all = await env.evaluate(run.best.knobs);
+        bestAllFrames = { total: all.reward, terms: all.terms };
+      }
+      if (wantScores) bestScores = await labelScores(segmenter, source, run.best.knobs);
+    }
+    study = store.study(study.id);
+    const evaluations = store.evaluations(study.id);
+    const summary = buildSummary({ study, task, evaluations, run, bestAllFrames, bestScores, studyPath });
+    const paths: { study: string; bestKnobs?: string; summary: string } = { study: studyPath, summary: join(out, SUMMARY_FILE) };
+    if (run.best) {
+      paths.bestKnobs = join(out, BEST_KNOBS_FILE);
+      await writeFileAtomic(paths.bestKnobs, `${JSON.stringify(bestKnobsFile(study, run.best, task, evaluations.length), null, 2)}\n`);
+    }
+    await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    return { summary, run, paths };
+  } finally {
+    await env?.close();
+    if (ownsSegmenter && segmenter) await segmenter.dispose();
+    store.close();
+  }
+}
+
+/** What `samstar segment --knobs` reads: `{ knobs }`, plus where they came from. */
+export function bestKnobsFile(study: StudyInfo, best: EvaluationRecord, task: ResolvedTask, evaluations: number): Record<string, unknown> {
+  const tuned: KnobValues = {};
+  for (const spec of task.knobSpace) tuned[spec.name] = best.knobs[spec.name];
+  return {
+    knobs: best.knobs,
+    tuned,
+    reward: best.total,
+    terms: best.terms,
+    evaluations,
+    evaluation: best.index,
+    study: study.name,
+    agent: task.agent.name,
+    seed: task.seed,
+    default_reward: study.default?.total ?? null,
+  };
+}
+
+/** Frames (and their label images) read from disk on demand; the env keeps its own cache. */
+function fileFrameSource(task: ResolvedTask): FrameSource {
+  const ids = task.data.frames.map((f) => basename(f));
+  const unique = ids.map((id, i) => (ids.indexOf(id) === i ? id : task.data.frames[i]));
+  return {
+    length: task.data.frames.length,
+    id: (i) => unique[i],
+    load: async (i) => {
+      const frame = await loadFrame(task.data.frames[i]);
+      const labelPath = task.data.labels?.[i];
+      if (!labelPath) return { frame };
+      const truth = await readLabelPng(labelPath);
+      if (truth.width !== frame.width || truth.height !== frame.height) {
+        throw new SamstarError('SIZE_MISMATCH', `labels ${labelPath} are ${truth.width}×${truth.height}, the frame ${task.data.frames[i]} is ${frame.width}×${frame.height}`);
+      }
+      return { frame, truth };
+    },
+  };
+}
+
+/** Mean label scores (mSA, F1, …) of a knob vector over the frames that have labels. */
+async function labelScores(segmenter: Segmenter, source: FrameSource, knobs: KnobValues): Promise<ImageScores> {
+  const scores: ImageScores[] = [];
+  for (let i = 0; i < source.length; i++) {
+    const { frame, truth } = await source.load(i);
+    if (!truth) continue;
+    const segmentation = await segmenter.segment(frame, knobs);
+    scores.push(scorePrediction(segmentation, truth, { source: source.id(i) }));
+  }
+  return meanScores(scores);
+}
+
+/** What must not change between a study and its resumption (the budget may). */
+export function taskIdentity(task: ResolvedTask): Record<string, unknown> {
+  const { threads: _threads, ...segmenter } = task.segmenter;
+  const { source: _source, ...rewardConfig } = task.reward.config;
+  return {
+    data: task.data,
+    segmenter,
+    knobSpace: task.knobSpace,
+    reward: rewardConfig,
+    agent: task.agent,
+    seed: task.seed,
+    framesPerEvaluation: task.framesPerEvaluation ?? null,
+  };
+}
+
+function checkSameTask(stored: ResolvedTask, task: ResolvedTask, where: string): void {
+  const differences = diffPaths(taskIdentity(stored), taskIdentity(task));
+  if (differences.length === 0) return;
+  throw new SamstarError('CONFIG_INVALID', `--resume: the task differs from the one stored in ${where} at ${differences.slice(0, 6).join(', ')}${differences.length > 6 ? ', …' : ''}`, {
+    hint: 'resume with the same config (only --budget may change), or leave out --config to use the stored one; or start a new study in another --out folder',
+  });
+}
+
+function diffPaths(a: unknown, b: unknown, path = ''): string[] {
+  if (a === b) return [];
+  const bothObjects = a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b);
+  if (!bothObjects) return [path || '(top level)'];
+  const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
+  const out: string[] = [];
+  for (const key of keys) {
+    const va = (a as Record<string, unknown>)[key];
+    const vb = (b as Record<string, unknown>)[key];
+    if (va === undefined && vb === undefined) continue;
+    out.push(...diffPaths(va, vb, path ? `${path}.${key}` : key));
+  }
+  return out;
+}
