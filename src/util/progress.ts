@@ -10,7 +10,11 @@ export interface Progress {
   stop(): void;
 }
 
-export function createProgress(label: string, total: number, options: { enabled?: boolean; fields?: string } = {}): Progress {
+export function createProgress(
+  label: string,
+  total: number,
+  options: { enabled?: boolean; fields?: string; initial?: Record<string, string | number> } = {},
+): Progress {
   const enabled = options.enabled ?? true;
   if (!enabled || total <= 0) return { update: () => undefined, stop: () => undefined };
   if (process.stderr.isTTY) {
@@ -23,7 +27,9 @@ export function createProgress(label: string, total: number, options: { enabled?
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0);
+    // Fields named in the format must have a value from the first frame on, or the bar shows "{name}".
+    const blanks = Object.fromEntries([...(options.fields ?? '').matchAll(/\{(\w+)\}/g)].map((m) => [m[1], '']));
+    bar.start(total, 0, { ...blanks, ...options.initial });
     return {
       update: (done, extra) => bar.update(done, extra),
       stop: () => bar.stop(),

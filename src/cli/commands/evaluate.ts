@@ -1,6 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { evaluateDirectories } from '../../measure/evaluate-dirs.js';
-import { formatEvaluation } from '../../measure/format.js';
 
 interface EvaluateArgs {
   pred: string;
@@ -19,6 +17,9 @@ export const command: CommandModule<object, EvaluateArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print {"images":[…],"mean":{…}} as JSON' })
       .example('$0 evaluate --pred out/labels --truth data/labels --json', 'per-image and mean scores'),
   handler: async (args) => {
+    // Heavy modules load only when this command runs: the CLI starts fast for every other command.
+    const { evaluateDirectories } = await import('../../measure/evaluate-dirs.js');
+    const { formatEvaluation } = await import('../../measure/format.js');
     const result = await evaluateDirectories(args.pred, args.truth);
     const { pred, truth } = result.unmatched;
     if (pred.length) process.stderr.write(`samstar: no ground truth for ${pred.length} prediction(s): ${pred.join(', ')}\n`);

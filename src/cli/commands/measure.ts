@@ -1,7 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { formatMeasurements } from '../../measure/format.js';
-import { measureLabelFile } from '../../measure/files.js';
-import { measurementsToJson } from '../../measure/json.js';
 
 interface MeasureArgs {
   labels: string;
@@ -24,6 +21,10 @@ export const command: CommandModule<object, MeasureArgs> = {
       .option('foreground', { choices: ['auto', 'bright', 'dark'] as const, default: 'auto' as const, describe: 'which side of the Otsu threshold is foreground' })
       .example('$0 measure labels.png --image frame.png --json', 'measurements as JSON'),
   handler: async (args) => {
+    // Heavy modules load only when this command runs: the CLI starts fast for every other command.
+    const { formatMeasurements } = await import('../../measure/format.js');
+    const { measureLabelFile } = await import('../../measure/files.js');
+    const { measurementsToJson } = await import('../../measure/json.js');
     const m = await measureLabelFile(args.labels, { image: args.image, ringWidth: args['ring-width'], foreground: args.foreground });
     process.stdout.write(`${args.json ? JSON.stringify(measurementsToJson(m)) : formatMeasurements(m)}\n`);
   },

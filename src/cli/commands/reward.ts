@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { formatReward, rewardForFiles } from '../../../rewards/files.js';
 
 interface RewardArgs {
   prediction: string;
@@ -22,6 +21,8 @@ export const command: CommandModule<object, RewardArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print {"total":…,"terms":{…}} as JSON' })
       .example('$0 reward --config configs/rewards/nanoparticles.yaml pred.png --image frame.png', 'physics-based reward'),
   handler: async (args) => {
+    // Heavy modules load only when this command runs: the CLI starts fast for every other command.
+    const { formatReward, rewardForFiles } = await import('../../../rewards/files.js');
     const result = await rewardForFiles(args.config, args.prediction, { image: args.image, truth: args.truth });
     process.stdout.write(`${args.json ? JSON.stringify(result) : formatReward(result)}\n`);
   },

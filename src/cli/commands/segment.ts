@@ -1,8 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { segmentFiles } from '../../segment/batch.js';
-import { readKnobInput } from '../../segmenters/knob-input.js';
-import { loadSegmenter } from '../../segmenters/load-segmenter.js';
-import { SamSegmenter } from '../../segmenters/sam/segmenter.js';
 import { SamstarError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 
@@ -31,6 +27,11 @@ export const command: CommandModule<object, SegmentArgs> = {
       .option('knobs', { type: 'string', describe: 'knob values: a JSON/YAML file or inline JSON (samstar knobs lists them)' })
       .option('threads', { type: 'number', default: 1, describe: 'onnxruntime threads' }) as never,
   handler: async (args) => {
+    // Heavy modules load only when this command runs: the CLI starts fast for every other command.
+    const { segmentFiles } = await import('../../segment/batch.js');
+    const { readKnobInput } = await import('../../segmenters/knob-input.js');
+    const { loadSegmenter } = await import('../../segmenters/load-segmenter.js');
+    const { SamSegmenter } = await import('../../segmenters/sam/segmenter.js');
     if (args.prompts && args.segmenter !== 'sam') {
       throw new SamstarError('ARGUMENT_INVALID', `--prompts is a knob of the sam segmenter, not of "${args.segmenter}"`);
     }

@@ -1,7 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { formatStudyDetail, formatStudyList, listStudies, showStudy } from '../../train/studies.js';
 import { SamstarError } from '../../util/errors.js';
 
 interface StudiesArgs {
@@ -24,6 +23,8 @@ export const command: CommandModule<object, StudiesArgs> = {
       .example('$0 studies runs/', 'every run under runs/')
       .example('$0 studies show runs/demo', 'best knobs, terms and history of one run') as never,
   handler: async (args) => {
+    // Heavy modules load only when this command runs: the CLI starts fast for every other command.
+    const { formatStudyDetail, formatStudyList, listStudies, showStudy } = await import('../../train/studies.js');
     if (args.target === 'show') {
       if (!args.path) throw new SamstarError('ARGUMENT_INVALID', 'studies show: give the study.sqlite or run folder', { hint: 'samstar studies show runs/demo' });
       const file = studyFileOf(args.path);

@@ -1,9 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { loadTaskConfig } from '../../config/task.js';
-import { formatSummary } from '../../train/summary.js';
-import { resolveTask, type ResolvedTask } from '../../train/task.js';
-import { storedTask, train, STUDY_FILE } from '../../train/train.js';
+import type { ResolvedTask } from '../../train/task.js';
 import { SamstarError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 
@@ -41,6 +38,11 @@ export const command: CommandModule<object, TrainArgs> = {
       .example('$0 train --config configs/tasks/synthetic-nuclei.yaml --out runs/demo', 'tune on the task\'s frames')
       .example('$0 train --out runs/demo --resume', 'continue an interrupted run with its stored config') as never,
   handler: async (args) => {
+    // Heavy modules load only when this command runs: the CLI starts fast for every other command.
+    const { loadTaskConfig } = await import('../../config/task.js');
+    const { formatSummary } = await import('../../train/summary.js');
+    const { resolveTask } = await import('../../train/task.js');
+    const { storedTask, train, STUDY_FILE } = await import('../../train/train.js');
     if (args.budget !== undefined && (!Number.isInteger(args.budget) || args.budget < 1)) {
       throw new SamstarError('ARGUMENT_INVALID', `--budget must be a whole number ≥ 1 (got ${args.budget})`);
     }
@@ -92,9 +94,7 @@ export const command: CommandModule<object, TrainArgs> = {
         },
         onDefault: ({ total }) => {
           process.stderr.write(`samstar: default knobs: reward ${Number.isFinite(total) ? total.toFixed(4) : String(total)}\n`);
-          progress = createProgress('train', task.budget, { enabled: args.progress, fields: 'best {best}' });
-          // Fill the bar's {best} field at once (the plain-text progress of a non-terminal prints counts only).
-          if (process.stderr.isTTY) progress.update(0, { best: bestText });
+          progress = createProgress('train', task.budget, { enabled: args.progress, fields: 'best {best}', initial: { best: bestText } });
         },
         onEvaluation: ({ done, best, evaluation, replayed }) => {
           if (best) bestText = best.total.toFixed(4);
