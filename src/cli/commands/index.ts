@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { command as demo } from './demo.js';
 import { command as evaluate } from './evaluate.js';
 import { command as knobs } from './knobs.js';
 import { command as measure } from './measure.js';
@@ -10,4 +11,4 @@ import { command as train } from './train.js';
 
 // One line per command; each file exports `command`.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [segment, knobs, synth, measure, evaluate, reward, train, studies];
+export const commands: CommandModule<any, any>[] = [demo, segment, knobs, synth, measure, evaluate, reward, train, studies];
