@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { stringify as toYaml } from 'yaml';
@@ -16,6 +17,8 @@ import { train, type TrainOptions } from '../train/train.js';
 import type { TrainSummary } from '../train/summary.js';
 import { writeFileAtomic } from '../util/fs.js';
 
+const DEMO_TASK_HEADER = '# The task the demo ran (paths are absolute).';
+
 export interface DemoOptions {
   readonly out: string;
   readonly frames?: number;
@@ -32,6 +35,8 @@ export interface DemoResult {
   /** Mean label scores over the frames (the labels were hidden from tuning). */
   readonly scores: { readonly default: ImageScores; readonly tuned: ImageScores };
   readonly comparisons: string[];
+  /** OUT/report.html: default vs tuned side by side, with plots. */
+  readonly report: string;
   readonly seconds: number;
 }
 
@@ -41,7 +46,7 @@ export interface DemoResult {
  * reference model) with the reference default knobs; CMA-ES tuning the filter
  * knobs against a physics reward (size, shape, coverage, overlap — no labels);
  * then both knob settings scored against the hidden labels, with side-by-side
- * overlays (default | tuned) to look at.
+ * overlays (default | tuned) to look at, and an HTML report (OUT/report.html).
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
@@ -50,8 +55,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const seed = options.seed ?? 1;
   const frames = options.frames ?? 4;
   await mkdir(out, { recursive: true });
+  // A demo starts afresh: the run folder of an earlier demo in the same OUT is replaced (only when
+  // OUT/task.yaml says a demo wrote it, so nothing else is ever deleted).
+  if (existsSync(join(out, 'run')) && (await readFile(join(out, 'task.yaml'), 'utf8').catch(() => '')).startsWith(DEMO_TASK_HEADER)) {
+    await rm(join(out, 'run'), { recursive: true, force: true });
+  }
 
-  log(`1/4 generating ${frames} synthetic frames with hidden labels → ${join(out, 'data')}`);
+  log(`1/5 generating ${frames} synthetic frames with hidden labels → ${join(out, 'data')}`);
   const data = await writeSynthDataset(join(out, 'data'), { frames, width: 256, height: 256, count: 22, diameter: { median: 18, sigma: 0.25 } }, seed);
 
   const taskConfig = {
@@ -81,19 +91,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     budget: options.budget ?? 60,
     seed,
   };
-  await writeFileAtomic(join(out, 'task.yaml'), `# The task the demo ran (paths are absolute).\n${toYaml(taskConfig)}`);
+  await writeFileAtomic(join(out, 'task.yaml'), `${DEMO_TASK_HEADER}\n${toYaml(taskConfig)}`);
   const task = await resolveTask(parseTaskConfig(taskConfig, { source: join(out, 'task.yaml'), baseDir: out }));
 
   const segmenter = await SamSegmenter.load();
   try {
-    log(`2/4 default knobs (SAM's: pred_iou_thresh 0.88, stability_score_thresh 0.95) and 3/4 CMA-ES tuning (${taskConfig.budget} evaluations, physics reward)`);
+    log(`2/5 default knobs (SAM's: pred_iou_thresh 0.88, stability_score_thresh 0.95) and 3/5 CMA-ES tuning (${taskConfig.budget} evaluations, physics reward)`);
     const result = await train(task, { out: join(out, 'run'), segmenter, signal: options.signal, onEvaluation: options.onEvaluation });
     const summary = result.summary;
     const fixed = { points_per_side: 24 };
     const defaults: KnobValues = segmenter.knobs.resolve(fixed);
     const tuned: KnobValues = segmenter.knobs.resolve({ ...fixed, ...(summary.best?.knobs ?? {}) });
 
-    log(`4/4 scoring both against the hidden labels; overlays → ${join(out, 'compare')}`);
+    log(`4/5 scoring both against the hidden labels; overlays → ${join(out, 'compare')}`);
     const comparisons: string[] = [];
     const perFrame: { default: ImageScores; tuned: ImageScores }[] = [];
     await mkdir(join(out, 'compare'), { recursive: true });
@@ -114,12 +124,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       return m as unknown as ImageScores;
     };
     const scores = { default: mean('default'), tuned: mean('tuned') };
+
+    log(`5/5 report (default vs tuned, convergence, knobs, size distributions) → ${join(out, 'report.html')}`);
+    const { reportFromPath } = await import('../report/report.js');
+    const report = await reportFromPath(join(out, 'run'), {
+      out,
+      segmenter,
+      title: 'samstar demo: default vs tuned knobs',
+      overlayFrames: data.images.length,
+      histogramFrames: data.images.length,
+      command: 'samstar demo',
+    });
     const seconds = (performance.now() - started) / 1000;
     await writeFile(
       join(out, 'demo.json'),
-      JSON.stringify({ seconds, default: { knobs: defaults, reward: summary.default, scores: scores.default }, tuned: { knobs: tuned, reward: summary.best, scores: scores.tuned }, comparisons }, null, 2) + '\n',
+      JSON.stringify({ seconds, default: { knobs: defaults, reward: summary.default, scores: scores.default }, tuned: { knobs: tuned, reward: summary.best, scores: scores.tuned }, comparisons, report: report.html }, null, 2) + '\n',
     );
-    return { out, summary, scores, comparisons, seconds };
+    return { out, summary, scores, comparisons, report: report.html, seconds };
   } finally {
     await segmenter.dispose();
   }

@@ -10,7 +10,7 @@ interface DemoArgs {
 
 export const command: CommandModule<object, DemoArgs> = {
   command: 'demo',
-  describe: 'Generate synthetic particle frames, segment with default knobs, tune with CMA-ES on a physics reward, compare',
+  describe: 'Generate synthetic particle frames, segment with default knobs, tune with CMA-ES on a physics reward, compare; writes OUT/report.html',
   builder: (y) =>
     y
       .option('out', { type: 'string', default: 'out/demo', describe: 'output folder' })
@@ -45,6 +45,7 @@ export const command: CommandModule<object, DemoArgs> = {
           `  precision      ${f(result.scores.default.precision).padStart(7)}  ${f(result.scores.tuned.precision).padStart(6)}\n` +
           `  recall         ${f(result.scores.default.recall).padStart(7)}  ${f(result.scores.tuned.recall).padStart(6)}\n` +
           `\ndone in ${result.seconds.toFixed(0)} s. Look at:\n` +
+          `  ${result.report}  (the report: default vs tuned side by side, convergence, knobs, size distributions; open it in a browser)\n` +
           `  ${result.comparisons[0]}  (default | tuned overlays; one per frame)\n` +
           `  ${result.out}/run/best-knobs.json  (use with: samstar segment --knobs)\n` +
           `  ${result.out}/run/summary.json, ${result.out}/demo.json, ${result.out}/run/study.sqlite\n`,

@@ -1,8 +1,10 @@
 import type { CommandModule } from 'yargs';
+import { command as compare } from './compare.js';
 import { command as demo } from './demo.js';
 import { command as evaluate } from './evaluate.js';
 import { command as knobs } from './knobs.js';
 import { command as measure } from './measure.js';
+import { command as report } from './report.js';
 import { command as reward } from './reward.js';
 import { command as segment } from './segment.js';
 import { command as studies } from './studies.js';
@@ -11,4 +13,4 @@ import { command as train } from './train.js';
 
 // One line per command; each file exports `command`.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [demo, segment, knobs, synth, measure, evaluate, reward, train, studies];
+export const commands: CommandModule<any, any>[] = [demo, segment, knobs, synth, measure, evaluate, reward, train, studies, compare, report];

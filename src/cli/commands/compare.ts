@@ -1,0 +1,124 @@
+import { join, relative, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { SamstarError } from '../../util/errors.js';
+
+interface CompareArgs {
+  config: string;
+  agents: string;
+  seeds: number;
+  seed?: number;
+  budget?: number;
+  frames?: string[];
+  labels?: string;
+  out?: string;
+  resume: boolean;
+  workers: number;
+  report: boolean;
+  'overlay-frames': number;
+  json: boolean;
+  progress: boolean;
+}
+
+/** `samstar compare`: every agent × seed on one task, then summary.json, summary.csv and report.html. */
+export const command: CommandModule<object, CompareArgs> = {
+  command: 'compare',
+  describe: 'run several agents over several seeds on one task; writes OUT/summary.json, OUT/summary.csv, OUT/report.html and a study per run',
+  builder: (y) =>
+    y
+      .option('config', { type: 'string', demandOption: true, describe: 'task config (YAML); its agent, seed and budget are the defaults' })
+      .option('agents', { type: 'string', default: 'cmaes,bo,grid,random', describe: 'agents to compare, comma-separated' })
+      .option('seeds', { type: 'number', default: 3, describe: 'seeds per agent (the task seed, +1, +2, …)' })
+      .option('seed', { type: 'number', describe: 'first seed (overrides the task seed)' })
+      .option('budget', { type: 'number', describe: 'evaluations per run (overrides the task budget)' })
+      .option('frames', { type: 'string', array: true, describe: 'frames: a glob (quote it), a folder, or files (overrides data.frames)' })
+      .option('labels', { type: 'string', describe: 'folder of label images (overrides data.labels)' })
+      .option('out', { type: 'string', describe: 'output folder (default: runs/<task name>-compare)' })
+      .option('resume', { type: 'boolean', default: false, describe: 'continue the comparison in --out (finished runs are replayed, not re-run)' })
+      .option('workers', { type: 'number', default: 1, describe: 'worker threads for frame-parallel evaluation' })
+      .option('report', { type: 'boolean', default: true, describe: 'write report.html (--no-report to skip)' })
+      .option('overlay-frames', { type: 'number', default: 3, describe: 'frames shown as default vs tuned overlays in the report' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
+      .option('progress', { type: 'boolean', default: true, describe: 'progress bars on stderr (--no-progress to hide)' })
+      .example('$0 compare --config configs/tasks/synthetic-nuclei.yaml --agents cmaes,bo,grid,random --seeds 3 --budget 40 --out runs/cmp', 'four agents, three seeds each') as never,
+  handler: async (args) => {
+    // Heavy modules load only when this command runs: the CLI starts fast for every other command.
+    const { loadTaskConfig } = await import('../../config/task.js');
+    const { resolveTask } = await import('../../train/task.js');
+    const { runCompare, seedList } = await import('../../compare/compare.js');
+    const { CompareProgress } = await import('../../compare/progress.js');
+    const { formatCompareSummary } = await import('../../compare/format.js');
+    if (args.budget !== undefined && (!Number.isInteger(args.budget) || args.budget < 1)) {
+      throw new SamstarError('ARGUMENT_INVALID', `--budget must be a whole number ≥ 1 (got ${args.budget})`);
+    }
+    if (args.seed !== undefined && (!Number.isInteger(args.seed) || args.seed < 0)) {
+      throw new SamstarError('ARGUMENT_INVALID', `--seed must be a whole number ≥ 0 (got ${args.seed})`);
+    }
+    const agents = args.agents.split(',').map((a) => a.trim()).filter(Boolean);
+    const frames = args.frames === undefined ? undefined : args.frames.length === 1 ? args.frames[0] : args.frames;
+    const config = await loadTaskConfig(args.config, { frames, labels: args.labels, budget: args.budget, seed: args.seed });
+    const task = await resolveTask(config);
+    const seeds = seedList(task.seed, args.seeds);
+    const out = resolve(args.out ?? join('runs', `${task.name}-compare`));
+    const budget = task.budget;
+
+    const controller = new AbortController();
+    let interrupts = 0;
+    const progress = new CompareProgress(agents, seeds.length, budget, { enabled: args.progress });
+    const onSigint = (): void => {
+      interrupts++;
+      if (interrupts === 1) {
+        progress.log('samstar: stopping after the evaluation in flight; the summary and report will be marked partial (Ctrl-C again to quit at once; the studies stay valid)');
+        controller.abort();
+      } else {
+        progress.stop();
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSigint);
+    const rel = (p: string): string => relative(process.cwd(), p) || p;
+    process.stderr.write(
+      `samstar: comparing ${agents.join(', ')} × seeds ${seeds.join(', ')} on ${task.data.frames.length} frame(s), tuning ${task.knobSpace.map((s) => s.name).join(', ')}, ${budget} evaluations per run → ${rel(out)}\n`,
+    );
+    try {
+      const result = await runCompare({
+        task,
+        agents,
+        seeds,
+        budget,
+        out,
+        resume: args.resume,
+        signal: controller.signal,
+        workers: args.workers,
+        report: args.report,
+        overlayFrames: args['overlay-frames'],
+        command: `samstar ${process.argv.slice(2).join(' ')}`,
+        log: (line) => progress.log(`samstar: ${line}`),
+        onRunStart: ({ agent, seed, index, total, resumed }) => {
+          progress.runStart();
+          if (!process.stderr.isTTY || !args.progress) process.stderr.write(`samstar: run ${index + 1}/${total}: ${agent}, seed ${seed}${resumed ? ' (resuming)' : ''}\n`);
+        },
+        onEvaluation: ({ agent, seed, done, replayed, best, evaluation }) => {
+          if (!replayed && Number.isNaN(evaluation.total)) progress.log(`samstar: ${agent} seed ${seed}: evaluation #${evaluation.index} gave a NaN reward${evaluation.error ? `: ${evaluation.error.split('\n')[0]}` : ''}`);
+          progress.evaluation(agent, seed, done, replayed, best ? best.total : null);
+        },
+        onRunEnd: ({ agent, seed, evaluations, status }) => {
+          if (status !== 'interrupted') progress.runEnd(agent, seed, evaluations, budget);
+        },
+      });
+      progress.stop();
+      if (args.json) process.stdout.write(`${JSON.stringify(result.summary)}\n`);
+      else {
+        process.stdout.write(`${formatCompareSummary(result.summary)}\n`);
+        process.stdout.write(`written: ${[result.paths.report, result.paths.summary, result.paths.csv].filter(Boolean).map((p) => rel(p!)).join(', ')}, runs in ${rel(join(out, 'runs'))}/\n`);
+      }
+      if (result.paths.report) process.stderr.write(`samstar: report: ${result.paths.report}\n`);
+      if (controller.signal.aborted) {
+        process.stderr.write(`samstar: interrupted; the summary and report are partial. Continue with: samstar compare --config ${args.config} --out ${rel(out)} --resume${args.agents !== 'cmaes,bo,grid,random' ? ` --agents ${args.agents}` : ''} --seeds ${args.seeds}${args.budget !== undefined ? ` --budget ${args.budget}` : ''}${args.seed !== undefined ? ` --seed ${args.seed}` : ''}\n`);
+        process.exitCode = 130;
+      }
+    } finally {
+      progress.stop();
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

@@ -1,0 +1,32 @@
+import type { CompareSummary } from './summary.js';
+
+const f = (v: number | null | undefined, digits = 4): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+
+/** The table `samstar compare` prints: one line per agent. */
+export function formatCompareSummary(summary: CompareSummary): string {
+  const lines: string[] = [];
+  const finished = summary.runs.filter((r) => r.status === 'finished').length;
+  lines.push(
+    `compare "${summary.task.name}": ${summary.agents.length} agent(s) × ${summary.seeds.length} seed(s), budget ${summary.budget}: ${summary.status}` +
+      (summary.status === 'partial' ? ` (${finished}/${summary.runs.length} runs finished)` : ''),
+  );
+  if (summary.default) lines.push(`default knobs: reward ${f(summary.default.total)}${summary.default.labelScores ? `, mSA ${f(summary.default.labelScores.msa, 3)}, F1 ${f(summary.default.labelScores.f1, 3)}` : ''}`);
+  const labelled = summary.perAgent.some((a) => a.labelScores);
+  const width = Math.max(6, ...summary.agents.map((a) => a.length));
+  lines.push(
+    `${'agent'.padEnd(width)}  ${'runs'.padStart(5)}  ${'best (mean ± std)'.padStart(19)}  ${'evals→90%'.padStart(9)}  ${'s→90%'.padStart(7)}${labelled ? `  ${'mSA'.padStart(6)}  ${'F1'.padStart(6)}` : ''}`,
+  );
+  for (const a of summary.perAgent) {
+    const best = a.best.mean === null ? '—' : `${f(a.best.mean)} ± ${f(a.best.std)}`;
+    const reach = a.reach['90%'];
+    lines.push(
+      `${a.agent.padEnd(width)}  ${`${a.finished}/${a.runs}`.padStart(5)}  ${best.padStart(19)}  ${(reach.evaluations.mean === null ? '—' : reach.evaluations.mean.toFixed(1)).padStart(9)}  ${f(reach.seconds.mean, 1).padStart(7)}` +
+        (labelled ? `  ${f(a.labelScores?.msa.mean, 3).padStart(6)}  ${f(a.labelScores?.f1.mean, 3).padStart(6)}` : ''),
+    );
+  }
+  if (summary.best) lines.push(`best of all: ${f(summary.best.total)} (${summary.best.agent}, seed ${summary.best.seed})`);
+  for (const t of summary.tests) {
+    if (t.p < 0.05) lines.push(`Mann–Whitney: ${t.a} vs ${t.b}: p = ${t.p.toPrecision(3)} (P(${t.a} > ${t.b}) = ${f(t.effect, 2)})`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { StudyStore } from '../store/index.js';
+import type { TrainSummary } from '../train/summary.js';
+import type { ResolvedTask } from '../train/task.js';
+import { SamstarError } from '../util/errors.js';
+import type { RunInput } from './summary.js';
+
+/** DIR/compare.json: what a comparison set out to run (written before the first run). */
+export const PLAN_FILE = 'compare.json';
+export const PLAN_FORMAT = 'samstar-compare-plan';
+export const RUNS_DIR = 'runs';
+/** A training run folder's files (train.ts's STUDY_FILE and SUMMARY_FILE; not imported from there, which would load mathjs for `samstar report`). */
+export const STUDY_FILE = 'study.sqlite';
+export const SUMMARY_FILE = 'summary.json';
+
+export interface ComparePlan {
+  readonly format: typeof PLAN_FORMAT;
+  readonly created: string;
+  readonly agents: string[];
+  readonly seeds: number[];
+  readonly budget: number;
+  /** The base task (agent, seed and budget are set per run). */
+  readonly task: ResolvedTask;
+}
+
+/** The run folder of one agent and seed, relative to the compare folder. */
+export function runFolder(agent: string, seed: number): string {
+  return join(RUNS_DIR, `${agent}-seed${seed}`);
+}
+
+export async function readPlan(dir: string): Promise<ComparePlan> {
+  const path = join(dir, PLAN_FILE);
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new SamstarError('IO_ERROR', `cannot read ${path}: ${(error as Error).message}`, { hint: 'give the --out folder of a samstar compare run', cause: error });
+  }
+  const plan = data as ComparePlan;
+  if (plan?.format !== PLAN_FORMAT) throw new SamstarError('CONFIG_INVALID', `${path} is not a samstar compare plan`);
+  return plan;
+}
+
+/** What is stored of one run: its study (the file's only study, or by name), evaluations and summary.json. */
+export async function loadRun(studyPath: string, run: { agent: string; seed: number; folder: string; study?: string }): Promise<RunInput> {
+  if (!existsSync(studyPath)) return { ...run, study: null, evaluations: [] };
+  const store = StudyStore.open(studyPath, { readonly: true });
+  let input: RunInput;
+  try {
+    const study = store.study(run.study);
+    input = { agent: run.agent, seed: run.seed, folder: run.folder, study, evaluations: store.evaluations(study.id) };
+  } finally {
+    store.close();
+  }
+  const summaryPath = join(dirname(studyPath), SUMMARY_FILE);
+  if (existsSync(summaryPath)) {
+    try {
+      const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as TrainSummary;
+      if (summary && summary.study === input.study!.name && summary.evaluations === input.evaluations.length) input = { ...input, trainSummary: summary };
+    } catch {
+      // An unreadable summary.json only costs the label scores.
+    }
+  }
+  return input;
+}
+
+/** Every planned run of a comparison folder, as stored. */
+export async function loadCompareRuns(dir: string, plan: ComparePlan): Promise<RunInput[]> {
+  const runs: RunInput[] = [];
+  for (const agent of plan.agents) {
+    for (const seed of plan.seeds) {
+      const folder = runFolder(agent, seed);
+      runs.push(await loadRun(join(dir, folder, STUDY_FILE), { agent, seed, folder }));
+    }
+  }
+  return runs;
+}

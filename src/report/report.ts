@@ -1,0 +1,172 @@
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { buildCompareSummary, compareCsv, type CompareSummary } from '../compare/summary.js';
+import { loadCompareRuns, loadRun, PLAN_FILE, readPlan, STUDY_FILE } from '../compare/load.js';
+import { loadSamSegmenter } from '../segmenters/load-segmenter.js';
+import type { Segmenter } from '../segmenters/types.js';
+import { StudyStore } from '../store/index.js';
+import type { ResolvedTask } from '../train/task.js';
+import { SamstarError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { renderReport, withSizes } from './render.js';
+import { computeVisuals, type KnobSet, type ReportVisuals } from './visuals.js';
+
+/**
+ * A report from a summary: the pictures that need the segmenter (size
+ * histograms, overlays), the summary file with their statistics, then the
+ * plots and report.html. And `samstar report PATH`: the same for a stored
+ * comparison folder or a single training run.
+ */
+export interface BuildReportOptions {
+  readonly out: string;
+  readonly summary: CompareSummary;
+  readonly task: ResolvedTask;
+  /** The segmenter for the pictures (default: the task's, loaded and disposed here). */
+  readonly segmenter?: Segmenter;
+  /** Leave out the size histograms and overlays, saying why. */
+  readonly skipPictures?: string;
+  readonly overlayFrames?: number;
+  readonly histogramFrames?: number;
+  readonly title?: string;
+  readonly command?: string;
+  /** Where the summary is written, relative to `out` (summary.json for a comparison, report.json for a study). */
+  readonly summaryFile: string;
+  readonly signal?: AbortSignal;
+  readonly log?: (line: string) => void;
+}
+
+export interface BuiltReport {
+  readonly summary: CompareSummary;
+  readonly html: string;
+  readonly summaryPath: string;
+  readonly plots: string[];
+}
+
+/** Default knobs and each agent's best run, as full knob vectors. */
+export function knobSets(summary: CompareSummary, task: ResolvedTask, segmenter: Segmenter): KnobSet[] {
+  const fixed = task.segmenter.fixed;
+  const sets: KnobSet[] = [{ name: 'default', label: 'default', knobs: segmenter.knobs.resolve(fixed, 'segmenter.fixed') }];
+  for (const a of summary.perAgent) {
+    if (!a.bestRun) continue;
+    const label = summary.seeds.length > 1 ? `tuned · ${a.agent} (seed ${a.bestRun.seed})` : `tuned · ${a.agent}`;
+    sets.push({ name: a.agent, label, knobs: segmenter.knobs.resolve({ ...fixed, ...a.bestRun.knobs }, `best knobs of ${a.agent}`) });
+  }
+  return sets;
+}
+
+export async function buildReport(options: BuildReportOptions): Promise<BuiltReport> {
+  const { out, task } = options;
+  const log = options.log ?? (() => undefined);
+  const notes: string[] = [];
+  let visuals: ReportVisuals | null = null;
+  if (options.skipPictures) notes.push(options.skipPictures);
+  else {
+    const wanted = Math.min(task.data.frames.length, Math.max(options.histogramFrames ?? 8, options.overlayFrames ?? 3));
+    const missing = task.data.frames.slice(0, wanted).filter((f) => !existsSync(f));
+    if (missing.length > 0) notes.push(`size histograms and overlays were skipped: ${missing.length} frame(s) are no longer there (first: ${missing[0]})`);
+    else {
+      let segmenter = options.segmenter;
+      const owns = segmenter === undefined;
+      try {
+        segmenter ??= await loadSamSegmenter({ encoder: task.segmenter.encoder, decoder: task.segmenter.decoder, intraOpThreads: task.segmenter.threads ?? 1 });
+        log('report: segmenting a few frames with the default and tuned knobs (size histograms, overlays)');
+        visuals = await computeVisuals({
+          segmenter,
+          task,
+          sets: knobSets(options.summary, task, segmenter),
+          overlayFrames: options.overlayFrames,
+          histogramFrames: options.histogramFrames,
+          signal: options.signal,
+        });
+      } catch (error) {
+        if (error instanceof SamstarError && error.code !== 'IO_ERROR' && error.code !== 'IMAGE_NOT_FOUND' && error.code !== 'MODEL_NOT_FOUND') throw error;
+        notes.push(`size histograms and overlays were skipped: ${(error as Error).message}`);
+      } finally {
+        if (owns && segmenter) await segmenter.dispose();
+      }
+    }
+  }
+  const summary = withSizes(options.summary, visuals);
+  const summaryPath = join(out, options.summaryFile);
+  await writeFileAtomic(summaryPath, `${JSON.stringify(summary, null, 2)}\n`);
+  log('report: plots (Vega-Lite → SVG, PNG) and report.html');
+  const rendered = await renderReport({ out, summary, visuals, title: options.title, notes, command: options.command, summaryFile: options.summaryFile });
+  return { summary, html: rendered.html, summaryPath, plots: rendered.plots };
+}
+
+export interface ReportFromPathOptions {
+  /** Folder for the report (default: the comparison folder, or the run folder of the study). */
+  readonly out?: string;
+  /** The study's name when the file holds several. */
+  readonly study?: string;
+  readonly segmenter?: Segmenter;
+  /** Leave out the pictures (no segmenter is loaded). */
+  readonly pictures?: boolean;
+  readonly overlayFrames?: number;
+  readonly histogramFrames?: number;
+  readonly title?: string;
+  readonly command?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface ReportFromPathResult extends BuiltReport {
+  readonly kind: 'compare' | 'study';
+}
+
+/** `samstar report PATH`: a comparison folder (compare.json), a run folder (study.sqlite) or a study file. */
+export async function reportFromPath(target: string, options: ReportFromPathOptions = {}): Promise<ReportFromPathResult> {
+  const path = resolve(target);
+  if (!existsSync(path)) throw new SamstarError('IO_ERROR', `${target} does not exist`, { hint: 'give a samstar compare folder, a samstar train run folder, or a study.sqlite' });
+  const isDir = statSync(path).isDirectory();
+  const common = {
+    segmenter: options.segmenter,
+    skipPictures: options.pictures === false ? 'size histograms and overlays were not drawn (--no-pictures)' : undefined,
+    overlayFrames: options.overlayFrames,
+    histogramFrames: options.histogramFrames,
+    title: options.title,
+    command: options.command,
+    log: options.log,
+  };
+
+  if (isDir && existsSync(join(path, PLAN_FILE))) {
+    const plan = await readPlan(path);
+    const runs = await loadCompareRuns(path, plan);
+    let wallSeconds: number | null = null;
+    try {
+      const previous = JSON.parse(await readFile(join(path, 'summary.json'), 'utf8')) as CompareSummary;
+      wallSeconds = previous.wallSeconds ?? null;
+    } catch {
+      wallSeconds = null;
+    }
+    const summary = buildCompareSummary({ kind: 'compare', task: plan.task, agents: plan.agents, seeds: plan.seeds, budget: plan.budget, runs, wallSeconds });
+    const out = resolve(options.out ?? path);
+    const built = await buildReport({ ...common, out, summary, task: plan.task, summaryFile: 'summary.json' });
+    await writeFileAtomic(join(out, 'summary.csv'), compareCsv(built.summary));
+    return { ...built, kind: 'compare' };
+  }
+
+  const studyPath = isDir ? join(path, STUDY_FILE) : path;
+  if (!existsSync(studyPath)) {
+    throw new SamstarError('IO_ERROR', `${target} holds neither a study (${STUDY_FILE}) nor a comparison (${PLAN_FILE})`, {
+      hint: 'give the --out folder of samstar train or samstar compare, or a study.sqlite',
+    });
+  }
+  const store = StudyStore.open(studyPath, { readonly: true });
+  let study;
+  try {
+    study = store.study(options.study);
+  } finally {
+    store.close();
+  }
+  const task = study.config as ResolvedTask;
+  if (!task || !Array.isArray(task.knobSpace) || !task.data) {
+    throw new SamstarError('CONFIG_INVALID', `study "${study.name}" in ${studyPath} has no stored task config`, { hint: 'studies written by samstar train store their task' });
+  }
+  const out = resolve(options.out ?? dirname(studyPath));
+  const folder = relative(out, studyPath) || basename(studyPath);
+  const run = await loadRun(studyPath, { agent: study.agent, seed: study.seed, folder, study: options.study });
+  const summary = buildCompareSummary({ kind: 'study', task, agents: [study.agent], seeds: [study.seed], budget: study.budget ?? task.budget, runs: [run] });
+  const built = await buildReport({ ...common, out, summary, task, summaryFile: 'report.json' });
+  return { ...built, kind: 'study' };
+}
