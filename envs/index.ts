@@ -8,3 +8,5 @@ export { WorkerPoolEvaluator, type WorkerEvaluatorOptions, type WorkerStats } fr
 export { createSegmenter, segmenterSpecOf, type SegmenterSpec } from './segmenter-spec.js';
 export { TuneEnv, frameSourceOf, type TuneEnvOptions, type TuneEvaluation, type TuneStepInfo, type FrameSource } from './tune-env.js';
 export { FEATURE_NAMES, FEATURE_VERSION, FEATURE_BOUNDS, FEATURE_SIGMAS, featureSpec, frameFeatures, frameFeatureRecord, type FeatureSpec } from '../src/image/features.js';
+export { AdjustEnv, segmentationStats, SEGMENTATION_STAT_NAMES, type AdjustEnvOptions, type AdjustStepInfo, type SegmentationStats } from './adjust-env.js';
+export { StreamEnv, type StreamEnvOptions, type StreamStepInfo } from './stream-env.js';

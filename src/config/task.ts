@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseAgentConfig } from '../../agents/registry.js';
+import { policyAgentOptionSchemas } from '../../agents/policy/options.js';
+import { AGENT_NAMES, parseAgentConfig } from '../../agents/registry.js';
 import { knownKeysAt, formatPath } from '../../rewards/zod-errors.js';
 import { KnobSpace, type KnobSpec, type KnobValue } from '../segmenters/knobs.js';
 import { samKnobSpace } from '../segmenters/sam/knob-specs.js';
@@ -25,7 +26,7 @@ import { SamstarError, suggestName } from '../util/errors.js';
  *       pred_iou_thresh: { min: 0.5, max: 0.95 }
  *       stability_score_thresh: {}         # full range
  *   reward: ../rewards/nuclei.yaml          # a rewards YAML, or the reward config inline
- *   agent: { name: cmaes, options: { popsize: 6 } }
+ *   agent: { name: cmaes, options: { popsize: 6 } }   # or ppo / reinforce: a contextual policy (options: agents/policy)
  *   budget: 60
  *   seed: 1
  *   framesPerEvaluation: 4                 # optional: a seeded subset per generation
@@ -185,7 +186,7 @@ export function parseTaskConfig(data: unknown, options: { source?: string; baseD
     });
   }
 
-  const agent = parseAgentConfig(raw.agent, `${source}: agent`);
+  const agent = parseTaskAgent(raw.agent, `${source}: agent`);
   return {
     source,
     name: raw.name ?? stemOf(source),
@@ -208,6 +209,54 @@ export function parseTaskConfig(data: unknown, options: { source?: string; baseD
     seed: raw.seed,
     ...(raw.framesPerEvaluation !== undefined ? { framesPerEvaluation: raw.framesPerEvaluation } : {}),
   };
+}
+
+/**
+ * Policy-gradient agents: `samstar train` trains a contextual policy with them
+ * (frame features → the tuned knobs, one step per frame) instead of running
+ * the black-box runner. Their options are agents/policy/options.ts's.
+ */
+export const POLICY_AGENT_NAMES = ['ppo', 'reinforce'] as const;
+export type PolicyAgentName = (typeof POLICY_AGENT_NAMES)[number];
+
+export function isPolicyAgentName(name: string): name is PolicyAgentName {
+  return (POLICY_AGENT_NAMES as readonly string[]).includes(name);
+}
+
+/** Every agent a task may name: the black-box ones (agents/registry.ts) and the policy-gradient ones. */
+export const TASK_AGENT_NAMES: readonly string[] = [...AGENT_NAMES, ...POLICY_AGENT_NAMES];
+
+/**
+ * A task's `agent:` block. Black-box agents go through the registry's checks;
+ * ppo/reinforce options are checked against their schemas (unknown keys and bad
+ * values name `agent.options.<key>`) but stored as written (JSON-safe:
+ * "Infinity" stays a string, as the study store keeps it).
+ */
+export function parseTaskAgent(input: unknown, source = 'agent'): { name: string; options: Record<string, unknown> } {
+  const name = typeof input === 'string' ? input : input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>).name : undefined;
+  if (typeof name === 'string' && !TASK_AGENT_NAMES.includes(name)) {
+    throw new SamstarError('CONFIG_INVALID', `${source}.name: unknown agent "${name}"`, { hint: suggestName(name, TASK_AGENT_NAMES) });
+  }
+  if (typeof name !== 'string' || !isPolicyAgentName(name)) return parseAgentConfig(input, source);
+  if (typeof input === 'string') return { name, options: {} };
+  const record = input as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (key !== 'name' && key !== 'options') throw new SamstarError('CONFIG_INVALID', `${source}.${key}: unknown key "${key}"`, { hint: suggestName(key, ['name', 'options']) });
+  }
+  const options = record.options ?? {};
+  const schema = policyAgentOptionSchemas[name];
+  const result = schema.safeParse(options);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0];
+      throw new SamstarError('CONFIG_INVALID', `${source}.options.${key}: unknown option "${key}" for agent "${name}"`, { hint: suggestName(key, Object.keys(schema.shape)) });
+    }
+    const path = [`${source}.options`, ...issue.path.map(String)].join('.');
+    const value = valueAt(options, issue.path);
+    throw new SamstarError('CONFIG_INVALID', `${path}${value === undefined ? '' : ` = ${JSON.stringify(value)}`} is invalid for agent "${name}": ${issue.message.replace(/^Invalid input: /, '')}`);
+  }
+  return { name, options: { ...(options as Record<string, unknown>) } };
 }
 
 /** The knob space the agent searches: the tuned knobs, with narrowed bounds where given. */

@@ -15,9 +15,21 @@ const SUPPORTED_TEXT = 'PNG, JPEG or TIFF (8- or 16-bit, or float TIFF; grey, RG
  */
 export async function decodeImageFile(path: string): Promise<RawImage> {
   await assertReadableFile(path);
+  return decodeWithSharp(path, path);
+}
+
+/**
+ * Decode an encoded image held in memory (an HTTP upload) exactly as `decodeImageFile`
+ * decodes the same bytes from a file; `name` stands in for the path in messages.
+ */
+export async function decodeImageBuffer(bytes: Uint8Array, name: string): Promise<RawImage> {
+  return decodeWithSharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), name);
+}
+
+async function decodeWithSharp(input: string | Buffer, path: string): Promise<RawImage> {
   // failOn 'error': real microscopes write TIFF tags libvips warns about (BBBC039's DateTime has
   // a NUL byte); the default 'warning' would refuse those files. Truncated data still fails.
-  const open = () => sharp(path, { failOn: 'error' });
+  const open = () => sharp(input, { failOn: 'error' });
   let meta: Metadata;
   try {
     meta = await open().metadata();

@@ -12,7 +12,10 @@ import type { Segmenter } from '../segmenters/types.js';
 import { StudyStore, type EvaluationRecord, type StudyInfo } from '../store/index.js';
 import { SamstarError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { writeStaticPolicy } from '../policy/policy.js';
+import { isPolicyAgentName } from '../config/task.js';
 import { searchBounds } from './bounds.js';
+import { defaultAdaptSettings, policyProvenance } from './provenance.js';
 import { runStudy, type EvaluationEvent, type GenerationEvent, type RunStudyResult } from './runner.js';
 import { buildSummary, type TrainSummary } from './summary.js';
 import type { ResolvedTask } from './task.js';
@@ -45,12 +48,15 @@ export interface TrainOptions {
 export interface TrainResult {
   readonly summary: TrainSummary;
   readonly run: RunStudyResult;
-  readonly paths: { readonly study: string; readonly bestKnobs?: string; readonly summary: string };
+  /** `policy`: OUT/policy, the static policy artefact made from the best knobs (src/policy). */
+  readonly paths: { readonly study: string; readonly bestKnobs?: string; readonly summary: string; readonly policy?: string };
 }
 
 export const STUDY_FILE = 'study.sqlite';
 export const BEST_KNOBS_FILE = 'best-knobs.json';
 export const SUMMARY_FILE = 'summary.json';
+/** The policy artefact folder of a run (static for black-box agents, a network for ppo/reinforce). */
+export const POLICY_DIR = 'policy';
 
 /** The task stored with the study in OUT (for `--resume` without `--config`). */
 export function storedTask(out: string): ResolvedTask {
@@ -67,6 +73,11 @@ export function storedTask(out: string): ResolvedTask {
 }
 
 export async function train(task: ResolvedTask, options: TrainOptions): Promise<TrainResult> {
+  if (isPolicyAgentName(task.agent.name)) {
+    throw new SamstarError('ARGUMENT_INVALID', `agent "${task.agent.name}" trains a contextual policy: use trainPolicy() (src/train/policy-train.ts), not train()`, {
+      hint: '`samstar train` picks the right one by the agent name',
+    });
+  }
   const out = resolve(options.out);
   const studyPath = join(out, STUDY_FILE);
   const exists = existsSync(studyPath);
@@ -164,10 +175,25 @@ export async function train(task: ResolvedTask, options: TrainOptions): Promise<
     study = store.study(study.id);
     const evaluations = store.evaluations(study.id);
     const summary = buildSummary({ study, task, evaluations, run, bestAllFrames, bestScores, studyPath });
-    const paths: { study: string; bestKnobs?: string; summary: string } = { study: studyPath, summary: join(out, SUMMARY_FILE) };
+    const paths: { study: string; bestKnobs?: string; summary: string; policy?: string } = { study: studyPath, summary: join(out, SUMMARY_FILE) };
     if (run.best) {
       paths.bestKnobs = join(out, BEST_KNOBS_FILE);
       await writeFileAtomic(paths.bestKnobs, `${JSON.stringify(bestKnobsFile(study, run.best, task, evaluations.length), null, 2)}\n`);
+      // The same knobs as a static policy artefact (samstar segment --policy, samstar watch).
+      paths.policy = join(out, POLICY_DIR);
+      await writeStaticPolicy(paths.policy, {
+        segmenter: segmenter.name,
+        knobSpace: task.knobSpace,
+        fixed: task.segmenter.fixed,
+        knobs: run.best.knobs,
+        adapt: defaultAdaptSettings(space, fullSpace),
+        provenance: await policyProvenance(task, {
+          study: study.name,
+          evaluations: evaluations.length,
+          trainReward: bestAllFrames?.total ?? run.best.total,
+          defaultReward: study.default?.total,
+        }),
+      });
     }
     await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
     return { summary, run, paths };
@@ -197,7 +223,7 @@ export function bestKnobsFile(study: StudyInfo, best: EvaluationRecord, task: Re
 }
 
 /** Frames (and their label images) read from disk on demand; the env keeps its own cache. */
-function fileFrameSource(task: ResolvedTask): FrameSource {
+export function fileFrameSource(task: ResolvedTask): FrameSource {
   const ids = task.data.frames.map((f) => basename(f));
   const unique = ids.map((id, i) => (ids.indexOf(id) === i ? id : task.data.frames[i]));
   return {
@@ -243,7 +269,7 @@ export function taskIdentity(task: ResolvedTask): Record<string, unknown> {
   };
 }
 
-function checkSameTask(stored: ResolvedTask, task: ResolvedTask, where: string): void {
+export function checkSameTask(stored: ResolvedTask, task: ResolvedTask, where: string): void {
   const differences = diffPaths(taskIdentity(stored), taskIdentity(task));
   if (differences.length === 0) return;
   throw new SamstarError('CONFIG_INVALID', `--resume: the task differs from the one stored in ${where} at ${differences.slice(0, 6).join(', ')}${differences.length > 6 ? ', …' : ''}`, {

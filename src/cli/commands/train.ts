@@ -16,18 +16,19 @@ interface TrainArgs {
   workers: number;
   json: boolean;
   progress: boolean;
+  'init-policy'?: string;
 }
 
 /** `samstar train`: tune the segmenter's knobs for a task; writes best-knobs.json, study.sqlite and summary.json. */
 export const command: CommandModule<object, TrainArgs> = {
   command: 'train',
-  describe: 'tune segmenter knobs against a reward with an agent; writes OUT/best-knobs.json, OUT/study.sqlite, OUT/summary.json',
+  describe: 'tune segmenter knobs against a reward with an agent; writes OUT/best-knobs.json, OUT/policy/, OUT/study.sqlite, OUT/summary.json',
   builder: (y) =>
     y
       .option('config', { type: 'string', describe: 'task config (YAML), e.g. configs/tasks/synthetic-nuclei.yaml' })
       .option('frames', { type: 'string', array: true, describe: 'frames: a glob (quote it), a folder, or files (overrides data.frames)' })
       .option('labels', { type: 'string', describe: 'folder of label images matched by file stem (overrides data.labels)' })
-      .option('agent', { type: 'string', describe: 'agent: cmaes, bo, grid or random (overrides agent.name)' })
+      .option('agent', { type: 'string', describe: 'agent: cmaes, bo, grid or random (best static knobs), or ppo / reinforce (a contextual policy: frame features → knobs); overrides agent.name' })
       .option('budget', { type: 'number', describe: 'evaluations in all (overrides budget; may grow on --resume)' })
       .option('seed', { type: 'number', describe: 'seed of the agent and frame sampling (overrides seed)' })
       .option('out', { type: 'string', describe: 'run folder (default: runs/<task name>)' })
@@ -35,8 +36,10 @@ export const command: CommandModule<object, TrainArgs> = {
       .option('workers', { type: 'number', default: 1, describe: 'worker threads for frame-parallel evaluation' })
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
       .option('progress', { type: 'boolean', default: true, describe: 'show a progress bar on stderr (--no-progress to hide)' })
+      .option('init-policy', { type: 'string', describe: 'ppo/reinforce: start the policy at the knobs of a static policy folder (e.g. OUT/policy of a cmaes run on the same task)' })
       .example('$0 train --config configs/tasks/synthetic-nuclei.yaml --out runs/demo', 'tune on the task\'s frames')
-      .example('$0 train --out runs/demo --resume', 'continue an interrupted run with its stored config') as never,
+      .example('$0 train --out runs/demo --resume', 'continue an interrupted run with its stored config')
+      .example('$0 train --config configs/tasks/synthetic-nuclei.yaml --agent ppo --budget 2000 --out runs/ppo', 'train a contextual policy (OUT/policy/) for samstar segment --policy / samstar watch') as never,
   handler: async (args) => {
     // Heavy modules load only when this command runs: the CLI starts fast for every other command.
     const { loadTaskConfig } = await import('../../config/task.js');
@@ -67,6 +70,7 @@ export const command: CommandModule<object, TrainArgs> = {
       if (args.budget !== undefined) task = { ...task, budget: args.budget };
     }
     const out = resolve(args.out ?? join('runs', task.name));
+    const { isPolicyAgentName } = await import('../../config/task.js');
 
     const controller = new AbortController();
     let interrupts = 0;
@@ -80,9 +84,55 @@ export const command: CommandModule<object, TrainArgs> = {
       }
     };
     process.on('SIGINT', onSigint);
+    if (args['init-policy'] && !isPolicyAgentName(task.agent.name)) {
+      throw new SamstarError('ARGUMENT_INVALID', `--init-policy warm-starts a ppo/reinforce policy; agent "${task.agent.name}" takes no policy`);
+    }
     let progress = createProgress('train', 0);
     let bestText = '—';
+    const rel = (p: string): string => relative(process.cwd(), p) || p;
+    const resumeHint = (): string => `samstar train ${args.config ? `--config ${args.config} ` : ''}--out ${relative(process.cwd(), out) || out} --resume`;
     try {
+      if (isPolicyAgentName(task.agent.name)) {
+        const { trainPolicy, formatPolicySummary, initFromPolicy } = await import('../../train/policy-train.js');
+        const init = args['init-policy'] ? await initFromPolicy(args['init-policy'], task) : undefined;
+        const result = await trainPolicy(task, {
+          init,
+          out,
+          resume: args.resume,
+          signal: controller.signal,
+          workers: args.workers,
+          onStart: ({ study, resumed, stored, budget, frames }) => {
+            const what = resumed ? `resuming study "${study.name}" (${stored} stored evaluation(s) to replay)` : `study "${study.name}"`;
+            process.stderr.write(`samstar: ${what}: ${task.agent.name} contextual policy on ${frames} frame(s), tuning ${task.knobSpace.map((s) => s.name).join(', ')}, budget ${budget}\n`);
+          },
+          onDefault: ({ total }) => {
+            process.stderr.write(`samstar: default knobs: reward ${Number.isFinite(total) ? total.toFixed(4) : String(total)}\n`);
+            progress = createProgress('train', task.budget, { enabled: args.progress, fields: 'batch reward {best}', initial: { best: bestText } });
+          },
+          onEvaluation: ({ done, evaluation, replayed }) => {
+            if (!replayed && Number.isNaN(evaluation.total)) {
+              process.stderr.write(`\nsamstar: evaluation #${evaluation.index} failed${evaluation.error ? `: ${evaluation.error.split('\n')[0]}` : ''} (stored; left out of the batch)\n`);
+            }
+            progress.update(done, { best: bestText });
+          },
+          onUpdate: ({ stats, done }) => {
+            bestText = stats.meanReward.toFixed(4);
+            progress.update(done, { best: bestText });
+          },
+        });
+        progress.stop();
+        const { summary, paths } = result;
+        if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+        else {
+          process.stdout.write(`${formatPolicySummary(summary)}\n`);
+          process.stdout.write(`written: ${[paths.policy, paths.summary, paths.study].filter(Boolean).map((p) => rel(p!)).join(', ')}\n`);
+        }
+        if (result.status === 'interrupted') {
+          process.stderr.write(`samstar: interrupted after ${summary.evaluations} evaluation(s); all of them are stored in ${join(out, STUDY_FILE)} (no policy written)\n  resume with: ${resumeHint()}\n`);
+          process.exitCode = 130;
+        }
+        return;
+      }
       const result = await train(task, {
         out,
         resume: args.resume,
@@ -109,12 +159,10 @@ export const command: CommandModule<object, TrainArgs> = {
       if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else {
         process.stdout.write(`${formatSummary(summary)}\n`);
-        const rel = (p: string): string => relative(process.cwd(), p) || p;
-        process.stdout.write(`written: ${[paths.bestKnobs, paths.summary, paths.study].filter(Boolean).map((p) => rel(p!)).join(', ')}\n`);
+        process.stdout.write(`written: ${[paths.bestKnobs, paths.policy, paths.summary, paths.study].filter(Boolean).map((p) => rel(p!)).join(', ')}\n`);
       }
       if (result.run.status === 'interrupted') {
-        const resumeCommand = `samstar train ${args.config ? `--config ${args.config} ` : ''}--out ${relative(process.cwd(), out) || out} --resume`;
-        process.stderr.write(`samstar: interrupted after ${summary.evaluations} evaluation(s); all of them are stored in ${join(out, STUDY_FILE)}\n  resume with: ${resumeCommand}\n`);
+        process.stderr.write(`samstar: interrupted after ${summary.evaluations} evaluation(s); all of them are stored in ${join(out, STUDY_FILE)}\n  resume with: ${resumeHint()}\n`);
         process.exitCode = 130;
       } else if (!summary.best) {
         throw new SamstarError('CONFIG_INVALID', `no evaluation gave a finite reward (${summary.failed} NaN); best-knobs.json was not written`, {

@@ -1,0 +1,243 @@
+/**
+ * Per-frame policies on a drifting stream: `npm run bench -- policy [--frames N] [--train N]
+ * [--size N] [--pps N] [--budget N] [--cma-budget N] [--threads N] [--seed N] [--quick]
+ * [--ppo-init static|none] [--hidden 32] [--log-std -1.5] [--lr 0.001] [--rollout 100] …`.
+ *
+ * Two synthetic streams with the same drift (particle size grows, contrast fades, over the
+ * stream; different seeds): a training stream (default 50 frames) and a test stream (default
+ * 200 frames). Labels are used for scoring only. Every method tunes the same filter-stage
+ * knobs of the SAM pipeline (bundled reference model, points_per_side fixed) against the same
+ * physics reward (shape + coverage − overlap: no size target, since sizes drift):
+ *
+ *   default   SAM's default knobs
+ *   static    the best static knobs: CMA-ES (`samstar train --agent cmaes`) on the training stream
+ *   ppo       the contextual PPO policy (`samstar train --agent ppo --init-policy <static>`) trained
+ *             on the training stream, warm-started at the static knobs (one hidden layer of 32,
+ *             σ0 = e^−1.5, 3000 visits = 60 passes over 50 frames); `--ppo-init none` from scratch
+ *   adapt     online adaptation on the test stream itself: warm-started CMA-ES per frame from the
+ *             previous frame's knobs (starting from the static knobs), 12 evaluations per frame
+ *   ppo+adapt the same, starting each frame from the PPO policy's choice
+ *
+ * mSA against the hidden labels on the test stream, and the per-frame decision cost:
+ * ppo = frame features + forward pass (cold feature cache); adapt = the evaluations after the
+ * first (the first segmentation is the model run every method pays).
+ *
+ * Last line: {"bench":"policy","default_msa":…,"static_msa":…,"ppo_msa":…,"adapt_msa":…,
+ *   "ppo_ms_per_frame":…,"adapt_ms_per_frame":…, …}
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileReward } from '../rewards/index.js';
+import { parseTaskConfig } from '../src/config/task.js';
+import { generateSynthSeries, type SynthFrame } from '../src/data/synth.js';
+import { writeSynthDataset } from '../src/data/synth-files.js';
+import { scorePrediction } from '../src/measure/evaluate.js';
+import { OnlineAdapter } from '../src/policy/adapt.js';
+import { Policy } from '../src/policy/policy.js';
+import type { KnobValues } from '../src/segmenters/knobs.js';
+import type { Segmentation } from '../src/segmenters/types.js';
+import { SamSegmenter } from '../src/segmenters/sam/segmenter.js';
+import { initFromPolicy, trainPolicy } from '../src/train/policy-train.js';
+import { resolveTask } from '../src/train/task.js';
+import { train } from '../src/train/train.js';
+import { evaluateReward } from '../rewards/index.js';
+import { Rng } from '../src/util/rng.js';
+import { machineLine, median } from './_machine.js';
+
+function arg(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+function strArg(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+}
+
+const REWARD = {
+  description: 'physics: convex shapes, the bright foreground covered, no overlaps (no size target: sizes drift)',
+  measure: { foreground: 'bright' },
+  terms: {
+    shape: { type: 'shape', solidity: { min: 0.9 }, aspect_ratio: { max: 2.5 } },
+    coverage: { type: 'coverage' },
+    overlap: { type: 'overlap' },
+  },
+  total: '0.3*shape + 0.5*coverage - 0.2*overlap',
+};
+
+const TUNE = {
+  pred_iou_thresh: {},
+  stability_score_thresh: {},
+  mask_threshold: {},
+  stability_score_offset: {},
+  box_nms_thresh: {},
+};
+
+export async function run(args: string[]): Promise<void> {
+  const quick = args.includes('--quick');
+  const testFrames = arg(args, 'frames', quick ? 40 : 200);
+  const trainFrames = arg(args, 'train', quick ? 20 : 50);
+  const size = arg(args, 'size', 128);
+  const pps = arg(args, 'pps', 10);
+  const budget = arg(args, 'budget', quick ? 1000 : 3000);
+  const cmaBudget = arg(args, 'cma-budget', quick ? 48 : 96);
+  const threads = arg(args, 'threads', 1);
+  const seed = arg(args, 'seed', 1);
+  console.log(machineLine());
+  console.log(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const stream = {
+    width: size,
+    height: size,
+    count: Math.round((12 * size * size) / (128 * 128)),
+    diameter: { median: 7, sigma: 0.2, min: 3 },
+    contrast: 0.6,
+    drift: { diameter: 22, contrast: 0.15 },
+  };
+  console.log(`streams: ${size}² frames, ${stream.count} particles, diameter ${stream.diameter.median} → ${stream.drift.diameter} px, contrast ${stream.contrast} → ${stream.drift.contrast}; training ${trainFrames} frames, test ${testFrames} frames; points_per_side ${pps}`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'samstar-bench-policy-'));
+  const segmenter = await SamSegmenter.load({ intraOpThreads: threads, proposalCacheBytes: 8 * 2 ** 30 });
+  try {
+    await writeSynthDataset(join(dir, 'train'), { ...stream, frames: trainFrames }, 1000 + seed);
+    const test: SynthFrame[] = generateSynthSeries({ ...stream, frames: testFrames }, new Rng(2000 + seed), 'test');
+    const reward = compileReward(REWARD);
+    const taskFor = (agent: unknown, taskBudget: number) =>
+      resolveTask(
+        parseTaskConfig(
+          {
+            name: 'drift',
+            data: { frames: join(dir, 'train', 'images', '*.png') },
+            segmenter: { name: 'sam', fixed: { points_per_side: pps }, tune: TUNE },
+            reward: REWARD,
+            agent,
+            budget: taskBudget,
+            seed,
+          },
+          { source: join(dir, 'task.yaml'), baseDir: dir },
+        ),
+      );
+
+    // --- the best static knobs (first: its wall time includes the model runs on the training frames).
+    let t = performance.now();
+    const cma = await train(await taskFor({ name: 'cmaes', options: { popsize: 8 } }, cmaBudget), { out: join(dir, 'cmaes'), segmenter, labelScores: false });
+    const cmaSeconds = (performance.now() - t) / 1000;
+    console.log(`cmaes training: ${cma.summary.evaluations} evaluations × ${trainFrames} frames, ${cmaSeconds.toFixed(1)} s; best training reward ${cma.summary.best?.total.toFixed(4)} at ${JSON.stringify(cma.summary.best?.knobs)}`);
+
+    // --- the contextual policy, warm-started at the static knobs (--ppo-init none: from scratch).
+    const ppoOptions = {
+      rolloutSize: arg(args, 'rollout', 100),
+      minibatchSize: arg(args, 'minibatch', 25),
+      epochs: arg(args, 'epochs', 10),
+      logStdInit: arg(args, 'log-std', -1.5),
+      learningRate: arg(args, 'lr', 0.001),
+      hidden: strArg(args, 'hidden', '32') === 'none' ? [] : strArg(args, 'hidden', '32').split(',').map(Number),
+      entropyCoef: arg(args, 'entropy', 0),
+    };
+    console.log(`ppo options: ${JSON.stringify(ppoOptions)}, budget ${budget}`);
+    const ppoTask = await taskFor({ name: 'ppo', options: ppoOptions }, budget);
+    t = performance.now();
+    let lastLog = 0;
+    const init = strArg(args, 'ppo-init', 'static') === 'static' ? await initFromPolicy(cma.paths.policy!, ppoTask) : undefined;
+    const ppo = await trainPolicy(ppoTask, {
+      out: join(dir, 'ppo'),
+      init,
+      segmenter,
+      labelScores: false,
+      onUpdate: ({ update, stats, done }) => {
+        if (update === 1 || update - lastLog >= 5 || done >= budget) {
+          lastLog = update;
+          console.log(`  ppo update ${update} (${done} evaluations): mean batch reward ${stats.meanReward.toFixed(4)}, σ ${stats.std.toFixed(3)}, approx KL ${stats.approxKl.toFixed(4)}`);
+        }
+      },
+    });
+    const ppoSeconds = (performance.now() - t) / 1000;
+    const s = ppo.summary;
+    console.log(`ppo training: ${s.evaluations} evaluations, ${s.updates} updates, ${ppoSeconds.toFixed(1)} s wall (evaluations ${(s.timing.totalEvaluationMs / 1000).toFixed(1)} s, learning ${(s.timing.learnMs / 1000).toFixed(1)} s)${init ? ', warm-started at the CMA-ES knobs' : ', from scratch'}; training reward: default ${s.default?.total.toFixed(4)}, policy ${s.policy?.total.toFixed(4)}`);
+
+    const staticPolicy = await Policy.load(cma.paths.policy!, { segmenter });
+    const ppoPolicy = await Policy.load(ppo.paths.policy!, { segmenter });
+    const defaults = segmenter.knobs.resolve({ points_per_side: pps });
+
+    // --- the test stream.
+    const msa = (seg: Segmentation, f: SynthFrame): number => scorePrediction(seg, f.labels).msa ?? 0;
+    const physics = (seg: Segmentation, f: SynthFrame): number => evaluateReward(reward, seg, { frame: f.frame }).total;
+    const rows: Record<string, { msa: number[]; reward: number[]; ms: number[] }> = {};
+    const add = (name: string, m: number, r: number, ms = 0): void => {
+      rows[name] ??= { msa: [], reward: [], ms: [] };
+      rows[name].msa.push(m);
+      rows[name].reward.push(r);
+      rows[name].ms.push(ms);
+    };
+    // Network decisions first, on a cold feature cache: features + forward pass per frame.
+    const ppoChoice: KnobValues[] = [];
+    const ppoMs: number[] = [];
+    for (const f of test) {
+      const c = ppoPolicy.choose(f.frame, segmenter.knobs);
+      ppoChoice.push(c.knobs);
+      ppoMs.push(c.ms);
+    }
+    t = performance.now();
+    const adapter = new OnlineAdapter({ segmenter, reward, space: staticPolicy.space, budget: 12, sigma: 0.15, seed });
+    const adapterPpo = new OnlineAdapter({ segmenter, reward, space: ppoPolicy.space, budget: 12, sigma: 0.15, seed });
+    const staticKnobs = staticPolicy.choose(test[0].frame, segmenter.knobs).knobs;
+    let modelMs = 0;
+    for (const [i, f] of test.entries()) {
+      const t0 = performance.now();
+      const d = await segmenter.segment(f.frame, defaults);
+      const s0 = await segmenter.segment(f.frame, staticKnobs);
+      modelMs += performance.now() - t0;
+      add('default', msa(d, f), physics(d, f));
+      add('static', msa(s0, f), physics(s0, f));
+      const p = await segmenter.segment(f.frame, ppoChoice[i]);
+      add('ppo', msa(p, f), physics(p, f), ppoMs[i]);
+      const a = await adapter.adapt(f.frame, staticKnobs);
+      add('adapt', msa(a.segmentation, f), a.total, a.ms - a.firstMs);
+      const b = await adapterPpo.adapt(f.frame, ppoChoice[i]);
+      add('ppo+adapt', msa(b.segmentation, f), b.total, b.ms - b.firstMs);
+      if ((i + 1) % 50 === 0 || i + 1 === test.length) {
+        const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
+        console.log(`  test ${i + 1}/${test.length}: mSA ${Object.entries(rows).map(([k, r]) => `${k} ${mean(r.msa).toFixed(3)}`).join(', ')}`);
+      }
+    }
+    console.log(`test stream: ${((performance.now() - t) / 1000).toFixed(1)} s (model runs for the ${test.length} frames: ${(modelMs / 1000).toFixed(1)} s)`);
+
+    const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
+    const thirds = (v: number[]) => [0, 1, 2].map((k) => mean(v.slice(Math.floor((k * v.length) / 3), Math.floor(((k + 1) * v.length) / 3))));
+    console.log('method      mSA    (1st / 2nd / 3rd third of the stream)   physics reward   decision ms/frame (median)');
+    for (const [name, r] of Object.entries(rows)) {
+      const th = thirds(r.msa);
+      console.log(`${name.padEnd(10)} ${mean(r.msa).toFixed(3)}  (${th.map((v) => v.toFixed(3)).join(' / ')})            ${mean(r.reward).toFixed(4)}          ${median(r.ms).toFixed(2)}`);
+    }
+    const beats = mean(rows.ppo.msa) > mean(rows.static.msa);
+    console.log(`contextual PPO ${beats ? 'beats' : 'does not beat'} the best static knobs on the test stream (mSA ${mean(rows.ppo.msa).toFixed(3)} vs ${mean(rows.static.msa).toFixed(3)}).`);
+    const p95 = (v: number[]) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(0.95 * v.length))];
+    const r3 = (v: number) => Number(v.toFixed(3));
+    console.log(
+      JSON.stringify({
+        bench: 'policy',
+        default_msa: r3(mean(rows.default.msa)),
+        static_msa: r3(mean(rows.static.msa)),
+        ppo_msa: r3(mean(rows.ppo.msa)),
+        adapt_msa: r3(mean(rows.adapt.msa)),
+        ppo_adapt_msa: r3(mean(rows['ppo+adapt'].msa)),
+        ppo_ms_per_frame: r3(median(ppoMs)),
+        ppo_ms_p95: r3(p95(ppoMs)),
+        adapt_ms_per_frame: r3(median(rows.adapt.ms)),
+        ppo_train_s: Number(ppoSeconds.toFixed(1)),
+        ppo_train_evaluations: s.evaluations,
+        ppo_train_frames: trainFrames,
+        ppo_learn_s: Number((s.timing.learnMs / 1000).toFixed(1)),
+        ppo_init: init ? 'static' : 'none',
+        cmaes_train_s: Number(cmaSeconds.toFixed(1)),
+        cmaes_train_evaluations: cma.summary.evaluations,
+        test_frames: testFrames,
+        size,
+        points_per_side: pps,
+      }),
+    );
+  } finally {
+    await segmenter.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

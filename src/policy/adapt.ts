@@ -1,0 +1,208 @@
+import { CmaEs } from '../../agents/cmaes.js';
+import { evaluateReward, type CompiledReward } from '../../rewards/index.js';
+import type { Frame } from '../image/frame.js';
+import type { LabelImage } from '../masks/types.js';
+import type { KnobSpace, KnobValues } from '../segmenters/knobs.js';
+import type { Segmentation, Segmenter } from '../segmenters/types.js';
+import { searchBounds } from '../train/bounds.js';
+import { SamstarError } from '../util/errors.js';
+
+/**
+ * Online adaptation without a network: per frame, a short warm-started CMA-ES
+ * over the filter-stage knobs, starting from the knobs that won on the
+ * previous frame, with a small step size and a fixed number of evaluations.
+ *
+ * Filter-stage knobs only: the first evaluation of a frame runs the model
+ * (encode + propose) once; every other evaluation re-runs only the filter stage
+ * on the frame's cached proposals (SamSegmenter, BlobSegmenter), which is what
+ * makes a dozen evaluations per frame affordable on a live stream.
+ *
+ * Per frame:
+ *  1. candidates to start from: the previous frame's winner (when there is one)
+ *     and the `base` knobs for this frame (a policy's choice, or the static
+ *     knobs); each is evaluated, the best is the start;
+ *  2. CMA-ES (x0 = start, σ0 = sigma, λ = popsize) asks generations until the
+ *     budget of evaluations (the start candidates included) is spent; a partly
+ *     evaluated last generation is not told;
+ *  3. the best evaluation wins (the start when nothing beat it) and is carried
+ *     to the next frame.
+ * Deterministic: the CMA-ES seed is derived from `seed` and the frame's position.
+ */
+export interface AdaptOptions {
+  readonly segmenter: Segmenter;
+  readonly reward: CompiledReward;
+  /** The knobs to adapt: filter-stage knobs of the segmenter (others are refused). */
+  readonly space: KnobSpace;
+  /** Evaluations per frame, the starting candidates included (default 12). */
+  readonly budget?: number;
+  /** CMA-ES σ0 in normalised units (default 0.15: a small neighbourhood of the start). */
+  readonly sigma?: number;
+  /** CMA-ES population (default 4). */
+  readonly popsize?: number;
+  readonly seed?: number;
+}
+
+export interface AdaptResult {
+  /** The full knob vector that won. */
+  readonly knobs: KnobValues;
+  /** The adapted knobs only. */
+  readonly tuned: KnobValues;
+  readonly x: number[];
+  readonly total: number;
+  readonly terms: Record<string, number>;
+  readonly segmentation: Segmentation;
+  /** Reward of the base knobs for this frame (before adapting; NaN when a budget of 1 went to the previous frame's knobs). */
+  readonly baseTotal: number;
+  readonly evaluations: number;
+  /** Wall time of the whole adaptation of this frame (the first, model-running evaluation included), ms. */
+  readonly ms: number;
+  /** Wall time of the first evaluation (encode + propose when the frame is new), ms. */
+  readonly firstMs: number;
+}
+
+/** The defaults: 12 evaluations per frame, σ 0.15, λ 4. */
+export const ADAPT_DEFAULTS = { budget: 12, sigma: 0.15, popsize: 4 } as const;
+
+export class OnlineAdapter {
+  readonly space: KnobSpace;
+  readonly budget: number;
+  readonly sigma: number;
+  readonly popsize: number;
+  private readonly segmenter: Segmenter;
+  private readonly reward: CompiledReward;
+  private readonly seed: number;
+  private previous?: number[];
+  private frames = 0;
+
+  constructor(options: AdaptOptions) {
+    this.segmenter = options.segmenter;
+    this.reward = options.reward;
+    this.space = options.space;
+    this.budget = options.budget ?? ADAPT_DEFAULTS.budget;
+    this.sigma = options.sigma ?? ADAPT_DEFAULTS.sigma;
+    this.popsize = options.popsize ?? ADAPT_DEFAULTS.popsize;
+    this.seed = options.seed ?? 0;
+    if (!Number.isInteger(this.budget) || this.budget < 1) throw new SamstarError('ARGUMENT_INVALID', `online adaptation: budget must be a whole number ≥ 1, got ${this.budget}`);
+    if (!(this.sigma > 0 && this.sigma <= 2)) throw new SamstarError('ARGUMENT_INVALID', `online adaptation: sigma must be in (0, 2], got ${this.sigma}`);
+    if (!Number.isInteger(this.popsize) || this.popsize < 2) throw new SamstarError('ARGUMENT_INVALID', `online adaptation: popsize must be a whole number ≥ 2, got ${this.popsize}`);
+    if (this.space.dimension < 1) throw new SamstarError('ARGUMENT_INVALID', 'online adaptation: no knobs to adapt', { hint: 'adapt at least one filter-stage knob' });
+    for (const spec of this.space.specs) {
+      const own = this.segmenter.knobs.spec(spec.name);
+      if (own.stage !== 'filter') {
+        throw new SamstarError('ARGUMENT_INVALID', `online adaptation tunes filter-stage knobs only; "${spec.name}" is a ${own.stage}-stage knob (changing it re-runs the model)`, {
+          hint: `filter-stage knobs of ${this.segmenter.name}: ${filterKnobNames(this.segmenter.knobs).join(', ')}`,
+        });
+      }
+    }
+  }
+
+  /** Forget the previous frame's knobs (a new stream). */
+  reset(): void {
+    this.previous = undefined;
+    this.frames = 0;
+  }
+
+  /** The adapted knobs carried to the next frame (normalised), if any. */
+  get carried(): number[] | undefined {
+    return this.previous ? [...this.previous] : undefined;
+  }
+
+  /**
+   * Adapt to one frame. `base` is the full knob vector for this frame before
+   * adapting (a policy's choice); the adapted knobs replace its entries.
+   */
+  async adapt(frame: Frame, base: KnobValues, options: { truth?: LabelImage; id?: string } = {}): Promise<AdaptResult> {
+    const started = performance.now();
+    const names = this.space.names;
+    const knobsOf = (x: readonly number[]): KnobValues => this.segmenter.knobs.resolve({ ...base, ...this.space.fromNormalised([...x]) }, 'online adaptation');
+    let evaluations = 0;
+    let firstMs = 0;
+    const evaluate = async (x: readonly number[]): Promise<{ total: number; terms: Record<string, number>; segmentation: Segmentation }> => {
+      const t0 = performance.now();
+      const knobs = knobsOf(x);
+      const segmentation = await this.segmenter.segment(frame, knobs);
+      const r = evaluateReward(this.reward, segmentation, { frame, truth: options.truth, source: options.id ?? frame.source });
+      if (evaluations === 0) firstMs = performance.now() - t0;
+      evaluations++;
+      return { total: Number.isFinite(r.total) ? r.total : Number.NaN, terms: r.terms, segmentation };
+    };
+
+    const baseValues: KnobValues = {};
+    for (const n of names) baseValues[n] = base[n];
+    const baseX = this.space.toNormalised(baseValues).map(clip1);
+    const starts: number[][] = [baseX];
+    if (this.previous && !sameVector(this.previous, baseX)) starts.unshift(this.previous);
+
+    let best: { x: number[]; total: number; terms: Record<string, number>; segmentation: Segmentation } | undefined;
+    let baseTotal = Number.NaN;
+    for (const x of starts) {
+      if (evaluations >= this.budget && best) break;
+      const r = await evaluate(x);
+      if (x === baseX) baseTotal = r.total;
+      if (!best || better(r.total, best.total)) best = { x: [...x], ...r };
+    }
+
+    if (evaluations < this.budget) {
+      const es = new CmaEs(searchBounds(this.space), mix(this.seed, this.frames), { x0: best!.x, sigma0: this.sigma, popsize: this.popsize });
+      while (evaluations < this.budget && es.stop().length === 0) {
+        const candidates = es.ask();
+        const rewards: number[] = [];
+        for (const x of candidates) {
+          if (evaluations >= this.budget) break;
+          const r = await evaluate(x);
+          rewards.push(r.total);
+          if (better(r.total, best!.total)) best = { x: [...x], ...r };
+        }
+        if (rewards.length < candidates.length) break;
+        es.tell(candidates, rewards);
+      }
+    }
+    const winner = best!;
+    if (!Number.isFinite(winner.total)) {
+      throw new SamstarError('CONFIG_INVALID', `online adaptation: no finite reward on ${options.id ?? frame.source} in ${evaluations} evaluation(s)`, {
+        hint: 'guard the reward\'s total expression so that every segmentation has a finite reward',
+      });
+    }
+    this.previous = winner.x;
+    this.frames++;
+    const knobs = knobsOf(winner.x);
+    const tuned: KnobValues = {};
+    for (const n of names) tuned[n] = knobs[n];
+    return {
+      knobs,
+      tuned,
+      x: winner.x,
+      total: winner.total,
+      terms: winner.terms,
+      segmentation: winner.segmentation,
+      baseTotal,
+      evaluations,
+      ms: performance.now() - started,
+      firstMs,
+    };
+  }
+}
+
+/** Filter-stage knobs of a knob space. */
+export function filterKnobNames(space: KnobSpace): string[] {
+  return space.specs.filter((s) => s.stage === 'filter').map((s) => s.name);
+}
+
+function better(a: number, b: number): boolean {
+  return Number.isFinite(a) && (!Number.isFinite(b) || a > b);
+}
+
+function clip1(v: number): number {
+  return v > 1 ? 1 : v < -1 ? -1 : v;
+}
+
+function sameVector(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function mix(seed: number, frame: number): number {
+  let h = (seed ^ 0x2545f491) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  h = (h + Math.imul(frame + 1, 0x9e3779b1)) >>> 0;
+  return Math.imul(h ^ (h >>> 13), 0x297a2d39) >>> 0;
+}

@@ -1,0 +1,263 @@
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { CompiledReward } from '../../rewards/composite.js';
+import type { Segmenter } from '../segmenters/types.js';
+import { ACCEPTED_TEXT, ACCEPTED_TYPES, frameInput, mediaType } from './decode-body.js';
+import { describeError, ServeError } from './errors.js';
+import type { KnobChooser } from './knob-chooser.js';
+import type { DropReason } from './scheduler.js';
+import { FrameService, type Outcome } from './service.js';
+import { StreamConnection, STREAM_PROTOCOL } from './stream.js';
+import { VIEWER_CSP, VIEWER_HTML } from './viewer-page.js';
+
+export interface ServeOptions {
+  readonly segmenter: Segmenter;
+  readonly chooser: KnobChooser;
+  /** Reward terms in every answer (`--reward FILE`). */
+  readonly reward?: CompiledReward | null;
+  /** Default 127.0.0.1 (loopback only). */
+  readonly host?: string;
+  /** Default 8080; 0 picks a free port. */
+  readonly port?: number;
+  /** Largest request body / stream message, bytes (default 64 MiB). */
+  readonly maxBodyBytes?: number;
+  /** Largest frame, width·height (default 4096²). */
+  readonly maxPixels?: number;
+  /** Requests that may wait while one is segmented (default 4); more get 503. */
+  readonly requestQueue?: number;
+  /** Unprocessed frames kept per stream (default 1); older ones are dropped. */
+  readonly streamBuffer?: number;
+  /** Open /v1/stream connections at most (default 16). */
+  readonly maxStreams?: number;
+  /** What `GET /v1/health` says about the model (e.g. SamSegmenter.describeModel()). */
+  readonly model?: object | null;
+  /** Internal errors (500s), for the log. */
+  readonly onError?: (error: unknown, where: string) => void;
+  /** Dispose the segmenter on close (default false: the caller owns it). */
+  readonly disposeSegmenter?: boolean;
+}
+
+export interface ServeHandle {
+  /** http://host:port */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** Scheduler (pause/resume/idle: test hooks), metrics and viewers. */
+  readonly service: FrameService;
+  readonly app: FastifyInstance;
+  /** Graceful shutdown: refuse new frames, drop queued ones, finish the running one, close sockets. */
+  close(): Promise<void>;
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  maxBodyBytes: 64 * 2 ** 20,
+  maxPixels: 4096 * 4096,
+  requestQueue: 4,
+  streamBuffer: 1,
+  maxStreams: 16,
+} as const;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** performance.now() when the request arrived. */
+    arrivedAt: number;
+  }
+}
+
+const NOT_AN_IMAGE = Symbol('not an image');
+/** Viewer connections at most (each gets every overlay). */
+const MAX_VIEWERS = 32;
+const ROUTES = 'GET / (viewer), POST /v1/segment, GET /v1/stream (WebSocket), GET /v1/viewer (WebSocket), GET /v1/health, GET /v1/policy, GET /metrics';
+
+/** Start `samstar serve` on host:port; resolves once it listens. */
+export async function startServer(options: ServeOptions): Promise<ServeHandle> {
+  const host = options.host ?? DEFAULTS.host;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
+  const maxStreams = options.maxStreams ?? DEFAULTS.maxStreams;
+  const onError = options.onError ?? (() => {});
+  const service = new FrameService(
+    { segmenter: options.segmenter, chooser: options.chooser, reward: options.reward ?? null },
+    { maxPixels: options.maxPixels ?? DEFAULTS.maxPixels },
+    { requestQueue: options.requestQueue ?? DEFAULTS.requestQueue, streamBuffer: options.streamBuffer ?? DEFAULTS.streamBuffer },
+    onError,
+  );
+  const streams = new Set<WebSocket>();
+  let closing = false;
+
+  const app = Fastify({ logger: false, bodyLimit: maxBodyBytes, forceCloseConnections: true, return503OnClosing: true });
+  await app.register(websocket, { options: { maxPayload: maxBodyBytes, perMessageDeflate: false } });
+  app.decorateRequest('arrivedAt', 0);
+  app.addHook('onRequest', async (request) => {
+    request.arrivedAt = performance.now();
+  });
+  app.addHook('onResponse', async (_request, reply) => {
+    service.metrics.recordHttp(reply.statusCode);
+  });
+
+  app.removeAllContentTypeParsers();
+  // Image bodies arrive as bytes.
+  app.addContentTypeParser(ACCEPTED_TYPES, { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_request, body, done) => done(null, body));
+  // Any other type (or none) is left unread and refused by the route, naming the type.
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, NOT_AN_IMAGE));
+
+  app.setErrorHandler((error, _request, reply) => {
+    const { status, body, retryAfter } = describeError(error);
+    if (status >= 500) onError(error, 'request');
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
+    void reply.code(status).send({ error: body });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, hint: `routes: ${ROUTES}` } });
+  });
+
+  app.get('/', async (_request, reply) => {
+    return reply.type('text/html; charset=utf-8').header('content-security-policy', VIEWER_CSP).header('cache-control', 'no-store').send(VIEWER_HTML);
+  });
+
+  app.get('/v1/health', async () => ({
+    status: closing ? 'shutting-down' : 'ok',
+    segmenter: options.segmenter.name,
+    model: options.model ?? null,
+    uptime_s: Math.round((Date.now() - service.metrics.started) / 100) / 10,
+    frames: service.metrics.framesTotal,
+    queue: { depth: service.scheduler.depth, busy: service.scheduler.busy, request_limit: service.scheduler.options.requestQueue, stream_buffer: service.scheduler.options.streamBuffer },
+    limits: { max_body_bytes: maxBodyBytes, max_pixels: service.limits.maxPixels, max_streams: maxStreams },
+    connections: { streams: streams.size, viewers: service.viewers.count },
+    stream_protocol: STREAM_PROTOCOL,
+  }));
+
+  app.get('/v1/policy', async () => ({
+    segmenter: options.segmenter.name,
+    chooser: options.chooser.describe(),
+    reward: options.reward ? { source: options.reward.config.source, terms: options.reward.terms.map((t) => t.name) } : null,
+    knob_space: options.segmenter.knobs.toJSON(),
+  }));
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = service.metrics.prometheus({
+      queueDepth: service.scheduler.depth,
+      busy: service.scheduler.busy,
+      streams: streams.size,
+      viewers: service.viewers.count,
+    });
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
+  });
+
+  app.post('/v1/segment', async (request: FastifyRequest<{ Querystring: Record<string, string | undefined> }>, reply: FastifyReply) => {
+    if (closing) throw new ServeError(503, 'SHUTTING_DOWN', 'the server is shutting down', undefined, 5);
+    const query = request.query ?? {};
+    const unknown = Object.keys(query).filter((k) => k !== 'labels');
+    if (unknown.length > 0) throw new ServeError(400, 'BAD_REQUEST', `unknown query parameter(s): ${unknown.join(', ')}`, 'the only one is labels=png');
+    if (query.labels !== undefined && query.labels !== 'png') {
+      throw new ServeError(400, 'BAD_REQUEST', `labels=${query.labels}: the only label format is png`, 'use ?labels=png for the 16-bit label PNG, or no parameter for JSON');
+    }
+    const type = mediaType(request.headers['content-type']);
+    const body = request.body;
+    if (!Buffer.isBuffer(body)) {
+      throw new ServeError(415, 'UNSUPPORTED_MEDIA_TYPE', `content type "${type || '(none)'}" is not an image type samstar reads`, `send ${ACCEPTED_TEXT}`);
+    }
+    const seq = service.nextSeq();
+    const headerId = request.headers['x-frame-id'];
+    const id = typeof headerId === 'string' && headerId.length > 0 ? headerId.slice(0, 200) : seq;
+    const h = request.headers;
+    const input = frameInput(type, { width: h['x-width'], height: h['x-height'], dtype: h['x-dtype'], channels: h['x-channels'] }, body, `request:${String(id)}`, service.limits);
+    const frame = service.startDecode(input);
+    let aborted = false;
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) aborted = true;
+    });
+    const outcome = await new Promise<Outcome | DropReason>((resolve, reject) => {
+      try {
+        service.scheduler.submitRequest({
+          run: async () => resolve(await service.execute({ mode: 'request', id, seq, arrived: request.arrivedAt, labels: query.labels === 'png', frame })),
+          drop: (reason) => resolve(reason),
+          cancelled: () => aborted,
+        });
+      } catch (error) {
+        if (error instanceof ServeError && error.status === 503) service.metrics.rejected++;
+        reject(error);
+        return;
+      }
+      void frame(); // decode while waiting in the queue
+    });
+    if (typeof outcome === 'string') {
+      // The client went away before its turn (nobody reads this), or the server is shutting down.
+      if (outcome === 'cancelled') return reply.code(499).send({ error: { code: 'BAD_REQUEST', message: 'the client closed the request before it was processed' } });
+      service.metrics.rejected++;
+      throw new ServeError(503, 'SHUTTING_DOWN', 'the server shut down before this frame was processed', undefined, 5);
+    }
+    if (!outcome.ok) return reply.code(outcome.status).send({ error: outcome.error, id: outcome.id, seq: outcome.seq });
+    if (outcome.labelsPng) {
+      const { json } = outcome;
+      return reply
+        .type('image/png')
+        .header('x-frame-id', String(json.id))
+        .header('x-seq', String(json.seq))
+        .header('x-count', String(json.count))
+        .header('x-knobs', JSON.stringify(json.knobs))
+        .header('x-timings-ms', JSON.stringify({ segment: json.timings_ms.segment, total: json.timings_ms.total }))
+        .send(Buffer.from(outcome.labelsPng.buffer, outcome.labelsPng.byteOffset, outcome.labelsPng.byteLength));
+    }
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(outcome.json));
+  });
+
+  // WebSocket routes; a plain GET on them is told to upgrade.
+  const upgradeRequired = (what: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply.code(426).header('upgrade', 'websocket').send({ error: { code: 'UPGRADE_REQUIRED', message: `${what} is a WebSocket`, hint: 'connect with a WebSocket client (ws://host:port/…)' } });
+  app.route({
+    method: 'GET',
+    url: '/v1/stream',
+    handler: upgradeRequired('/v1/stream'),
+    wsHandler: (socket) => {
+      if (closing || streams.size >= maxStreams) {
+        socket.close(closing ? 1001 : 1013, closing ? 'server shutting down' : `at most ${maxStreams} streams`);
+        return;
+      }
+      streams.add(socket);
+      socket.on('close', () => streams.delete(socket));
+      new StreamConnection(socket, service, () => closing);
+    },
+  });
+  app.route({
+    method: 'GET',
+    url: '/v1/viewer',
+    handler: upgradeRequired('/v1/viewer'),
+    wsHandler: (socket) => {
+      if (closing || service.viewers.count >= MAX_VIEWERS) {
+        socket.close(closing ? 1001 : 1013, closing ? 'server shutting down' : `at most ${MAX_VIEWERS} viewers`);
+        return;
+      }
+      service.viewers.add(socket);
+    },
+  });
+
+  await app.listen({ host, port: options.port ?? DEFAULTS.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULTS.port);
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closed: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      closing = true;
+      service.scheduler.dropAll('shutdown');
+      // The frame being segmented finishes and is answered (bounded wait).
+      await Promise.race([service.scheduler.idle(), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
+      for (const s of streams) s.close(1001, 'server shutting down');
+      service.viewers.closeAll(1001, 'server shutting down');
+      await app.close();
+      if (options.disposeSegmenter) await options.segmenter.dispose();
+    })();
+    return closed;
+  };
+
+  return { url: `http://${urlHost}:${port}`, host, port, service, app, close };
+}
+
+/** Whether a host name binds to loopback only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}

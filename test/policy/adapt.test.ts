@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileReward, evaluateReward, type CompiledReward } from '../../rewards/index.js';
+import { generateSynthSeries, type SynthFrame } from '../../src/data/synth.js';
+import { OnlineAdapter } from '../../src/policy/adapt.js';
+import type { KnobSpace } from '../../src/segmenters/knobs.js';
+import { SamSegmenter } from '../../src/segmenters/sam/segmenter.js';
+import { Rng } from '../../src/util/rng.js';
+
+const REWARD = {
+  measure: { foreground: 'bright' },
+  terms: { shape: { type: 'shape', solidity: { min: 0.9 }, aspect_ratio: { max: 2.5 } }, coverage: { type: 'coverage' }, overlap: { type: 'overlap' } },
+  total: '0.3*shape + 0.5*coverage - 0.2*overlap',
+};
+
+describe('online adaptation (warm-started CMA-ES over filter knobs)', () => {
+  let segmenter: SamSegmenter;
+  let reward: CompiledReward;
+  let frames: SynthFrame[];
+  let space: KnobSpace;
+  let decoderRuns = 0;
+
+  beforeAll(async () => {
+    segmenter = await SamSegmenter.load({ intraOpThreads: 1 });
+    const original = segmenter.model.decoder.run.bind(segmenter.model.decoder);
+    segmenter.model.decoder.run = ((...args: Parameters<typeof original>) => {
+      decoderRuns++;
+      return original(...args);
+    }) as typeof original;
+    reward = compileReward(REWARD);
+    frames = generateSynthSeries({ frames: 3, width: 96, height: 96, count: 6, diameter: { median: 10 }, contrast: 0.6, drift: { diameter: 18, contrast: 0.25 } }, new Rng(4), 'adapt');
+    space = segmenter.knobs.subset(['pred_iou_thresh', 'stability_score_thresh', 'mask_threshold']);
+  });
+  afterAll(async () => {
+    await segmenter.dispose();
+  });
+
+  it('spends the budget per frame, never ends below its start, carries the knobs on, and runs the model once per frame', async () => {
+    const adapter = new OnlineAdapter({ segmenter, reward, space, budget: 10, sigma: 0.2, seed: 1 });
+    const base = segmenter.knobs.resolve({ points_per_side: 5, pred_iou_thresh: 0.5, stability_score_thresh: 0.6 });
+    const runs: number[] = [];
+    const results = [];
+    for (const f of frames) {
+      const before = decoderRuns;
+      const r = await adapter.adapt(f.frame, base);
+      runs.push(decoderRuns - before);
+      results.push(r);
+      expect(r.evaluations).toBe(10);
+      expect(r.total).toBeGreaterThanOrEqual(r.baseTotal);
+      // The winner's record is what it says: the segmentation of its knobs, scored.
+      expect(r.segmentation.knobs).toEqual(r.knobs);
+      expect(evaluateReward(reward, r.segmentation, { frame: f.frame }).total).toBe(r.total);
+      expect(r.knobs.points_per_side).toBe(5);
+      expect(adapter.carried).toEqual(r.x);
+    }
+    // One propose stage per frame (25 prompts) and nothing more: every other evaluation re-filters.
+    expect(runs).toEqual([25, 25, 25]);
+    // Same seed, same stream: the same choices.
+    const again = new OnlineAdapter({ segmenter, reward, space, budget: 10, sigma: 0.2, seed: 1 });
+    for (const [i, f] of frames.entries()) expect((await again.adapt(f.frame, base)).knobs).toEqual(results[i].knobs);
+  });
+
+  it('tunes filter-stage knobs only, naming the offending knob', () => {
+    expect(() => new OnlineAdapter({ segmenter, reward, space: segmenter.knobs.subset(['pred_iou_thresh', 'points_per_side']) })).toThrow(
+      /online adaptation tunes filter-stage knobs only; "points_per_side" is a propose-stage knob/,
+    );
+    expect(() => new OnlineAdapter({ segmenter, reward, space, budget: 0 })).toThrow(/budget must be a whole number ≥ 1/);
+  });
+});
