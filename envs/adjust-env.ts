@@ -1,3 +1,4 @@
+import type { KnobStepInfo } from './step-info.js';
 import { evaluateReward, type CompiledReward } from '../rewards/index.js';
 import { FEATURE_BOUNDS, FEATURE_NAMES, featureSpec, frameFeatures, type FeatureSpec } from '../src/image/features.js';
 import type { Frame } from '../src/image/frame.js';
@@ -234,29 +235,11 @@ export interface AdjustEnvOptions {
   readonly seed?: number;
 }
 
-export interface AdjustStepInfo {
-  readonly frame: string;
-  readonly frameIndex: number;
+export interface AdjustStepInfo extends KnobStepInfo {
   /** Steps taken in this episode (this one included). */
   readonly step: number;
   /** The agent chose to stop (last action entry > 0): the knobs did not change. */
   readonly stopped: boolean;
-  readonly action: number[];
-  readonly actionClipped: boolean;
-  /** The normalised tuned knobs after the step. */
-  readonly x: number[];
-  /** The full resolved knob vector the segmenter ran with. */
-  readonly knobs: KnobValues;
-  /** The tuned knobs only. */
-  readonly tuned: KnobValues;
-  /** The reward total of the current segmentation (the step reward is its change). */
-  readonly total: number;
-  readonly terms: Record<string, number>;
-  readonly count: number;
-  readonly meanArea: number;
-  readonly coverage: number;
-  readonly segmentMs: number;
-  readonly [key: string]: unknown;
 }
 
 interface AdjustEpisode {

@@ -1,3 +1,4 @@
+import type { KnobStepInfo } from './step-info.js';
 import type { CompiledReward } from '../rewards/index.js';
 import { FEATURE_BOUNDS, FEATURE_NAMES, featureSpec, frameFeatures, type FeatureSpec } from '../src/image/features.js';
 import type { Frame } from '../src/image/frame.js';
@@ -51,23 +52,9 @@ export interface StreamEnvOptions {
   readonly seed?: number;
 }
 
-export interface StreamStepInfo {
-  readonly frame: string;
-  readonly frameIndex: number;
+export interface StreamStepInfo extends KnobStepInfo {
   /** Position in the episode (0-based) of the frame just segmented. */
   readonly position: number;
-  readonly action: number[];
-  readonly actionClipped: boolean;
-  readonly x: number[];
-  readonly knobs: KnobValues;
-  readonly tuned: KnobValues;
-  readonly total: number;
-  readonly terms: Record<string, number>;
-  readonly count: number;
-  readonly meanArea: number;
-  readonly coverage: number;
-  readonly segmentMs: number;
-  readonly [key: string]: unknown;
 }
 
 interface StreamEpisode {

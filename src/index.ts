@@ -30,3 +30,18 @@ export * as rewards from '../rewards/index.js';
 
 export type { AskTellAgent, SearchBounds, AgentBest } from '../agents/types.js';
 export { CmaEs } from '../agents/cmaes.js';
+export { BayesOpt } from '../agents/bayesopt.js';
+export { GridAgent, microSamGrid } from '../agents/grid.js';
+export { RandomSearch } from '../agents/random.js';
+export { ParetoArchive } from '../agents/pareto.js';
+export { createAgent, AGENT_NAMES } from '../agents/registry.js';
+
+export type { Env, Space, ResetResult, StepResult } from '../envs/types.js';
+export { Box, Discrete, Dict, checkEnv, checkEnvOrThrow, TuneEnv, AdjustEnv, StreamEnv } from '../envs/index.js';
+export { frameFeatures, FEATURE_NAMES, FEATURE_VERSION } from './image/features.js';
+
+export { BlobSegmenter } from './segmenters/blobs/segmenter.js';
+export { detectBlobs, type Blob, type BlobOptions } from './image/blobs.js';
+
+export { Policy, OnlineAdapter, writeStaticPolicy, writeNetworkPolicy } from './policy/index.js';
+export { startServer, type ServeOptions } from './serve/index.js';
