@@ -19,7 +19,7 @@ import { writeFileAtomic } from '../util/fs.js';
 import { Rng } from '../util/rng.js';
 import { defaultAdaptSettings, policyProvenance } from './provenance.js';
 import type { ResolvedTask } from './task.js';
-import { checkSameTask, fileFrameSource, POLICY_DIR, STUDY_FILE, SUMMARY_FILE, type TrainOptions } from './train.js';
+import { fileFrameSource, openOrCreateStudy, POLICY_DIR, STUDY_FILE, SUMMARY_FILE, type TrainOptions } from './train.js';
 
 /**
  * `samstar train --agent ppo|reinforce`: a contextual policy, trained as a
@@ -149,21 +149,7 @@ export async function trainPolicy(task: ResolvedTask, options: PolicyTrainOption
   let studyId: number | undefined;
   let previousStatus: StudyInfo['status'] = 'created';
   try {
-    let study: StudyInfo;
-    if (exists) {
-      study = store.study();
-      checkSameTask(study.config as ResolvedTask, task, studyPath);
-    } else {
-      study = store.createStudy({
-        name: task.name,
-        config: task,
-        seed: task.seed,
-        agent: task.agent.name,
-        agentOptions: task.agent.options,
-        knobSpace: task.knobSpace,
-        budget: task.budget,
-      });
-    }
+    let study: StudyInfo = openOrCreateStudy(store, task, exists, studyPath);
     studyId = study.id;
     if (effectiveStatus(study) === 'running' && study.pid !== process.pid) {
       throw new SamstarError('ARGUMENT_INVALID', `study "${study.name}" in ${studyPath} is being run by process ${study.pid} on ${study.host}`, { hint: 'wait for it to finish, or stop it first' });

@@ -58,6 +58,24 @@ export const SUMMARY_FILE = 'summary.json';
 /** The policy artefact folder of a run (static for black-box agents, a network for ppo/reinforce). */
 export const POLICY_DIR = 'policy';
 
+/** The run's study: the stored one (which must be for the same task) or a new one for this task. */
+export function openOrCreateStudy(store: StudyStore, task: ResolvedTask, exists: boolean, studyPath: string): StudyInfo {
+  if (exists) {
+    const study = store.study();
+    checkSameTask(study.config as ResolvedTask, task, studyPath);
+    return study;
+  }
+  return store.createStudy({
+    name: task.name,
+    config: task,
+    seed: task.seed,
+    agent: task.agent.name,
+    agentOptions: task.agent.options,
+    knobSpace: task.knobSpace,
+    budget: task.budget,
+  });
+}
+
 /** The task stored with the study in OUT (for `--resume` without `--config`). */
 export function storedTask(out: string): ResolvedTask {
   const path = join(out, STUDY_FILE);
@@ -94,21 +112,7 @@ export async function train(task: ResolvedTask, options: TrainOptions): Promise<
   const ownsSegmenter = segmenter === undefined;
   let env: TuneEnv | undefined;
   try {
-    let study: StudyInfo;
-    if (exists) {
-      study = store.study();
-      checkSameTask(study.config as ResolvedTask, task, studyPath);
-    } else {
-      study = store.createStudy({
-        name: task.name,
-        config: task,
-        seed: task.seed,
-        agent: task.agent.name,
-        agentOptions: task.agent.options,
-        knobSpace: task.knobSpace,
-        budget: task.budget,
-      });
-    }
+    let study: StudyInfo = openOrCreateStudy(store, task, exists, studyPath);
     const stored = store.evaluationCount(study.id);
     options.onStart?.({ study, resumed: exists, stored, budget: task.budget, frames: task.data.frames.length });
 
