@@ -1,4 +1,4 @@
-import type { KnobStepInfo } from './step-info.js';
+import type { KnobEnvOptions, KnobStepInfo } from './step-info.js';
 import { evaluateReward, type CompiledReward } from '../rewards/index.js';
 import { FEATURE_BOUNDS, FEATURE_NAMES, featureSpec, frameFeatures, type FeatureSpec } from '../src/image/features.js';
 import type { Frame } from '../src/image/frame.js';
@@ -215,16 +215,7 @@ export function knobObservationNames(space: KnobSpace): string[] {
 // ---------------------------------------------------------------------------
 // AdjustEnv
 
-export interface AdjustEnvOptions {
-  /** The segmenter (in-process: its stage caches make filter-knob steps cheap). */
-  readonly segmenter: Segmenter;
-  readonly frames: readonly Frame[] | FrameSource;
-  readonly truths?: readonly (LabelImage | undefined)[];
-  readonly reward: CompiledReward;
-  /** The knobs the agent moves. */
-  readonly space: KnobSpace;
-  /** Values of other knobs; the segmenter's defaults fill the rest. */
-  readonly fixed?: KnobValues;
+export interface AdjustEnvOptions extends KnobEnvOptions {
   /** Steps per episode before it is truncated (default 8). */
   readonly maxSteps?: number;
   /** A knob moves by stepSize·a per step, in normalised units (default 0.25: 8 full steps cross the box). */

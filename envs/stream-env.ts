@@ -1,4 +1,4 @@
-import type { KnobStepInfo } from './step-info.js';
+import type { KnobEnvOptions, KnobStepInfo } from './step-info.js';
 import type { CompiledReward } from '../rewards/index.js';
 import { FEATURE_BOUNDS, FEATURE_NAMES, featureSpec, frameFeatures, type FeatureSpec } from '../src/image/features.js';
 import type { Frame } from '../src/image/frame.js';
@@ -25,14 +25,8 @@ import { Box } from './spaces.js';
 import type { FrameSource } from './tune-env.js';
 import type { Env, ResetResult, StepResult } from './types.js';
 
-export interface StreamEnvOptions {
-  readonly segmenter: Segmenter;
-  /** The stream, in order (a time-lapse, a folder sorted by acquisition). */
-  readonly frames: readonly Frame[] | FrameSource;
-  readonly truths?: readonly (LabelImage | undefined)[];
-  readonly reward: CompiledReward;
-  readonly space: KnobSpace;
-  readonly fixed?: KnobValues;
+/** `frames` is the stream, in order (a time-lapse, a folder sorted by acquisition). */
+export interface StreamEnvOptions extends KnobEnvOptions {
   /**
    * Frames per episode: a contiguous window whose first frame is drawn with the
    * env's seeded Rng, or 'all' (default: the whole stream from frame 0).
