@@ -8,6 +8,17 @@
  * parameter tensor per step, more than the whole forward pass of a 64×64
  * network; in JS it is a loop over ~10k numbers. Moments are float64.
  */
+import { SamstarError } from '../../src/util/errors.js';
+
+/** What Adam carries from step to step: saved with an agent so that training resumes exactly. */
+export interface AdamState {
+  /** Steps taken (the bias corrections 1 − β^t depend on it). */
+  readonly step: number;
+  /** First and second moments, one array per parameter array. */
+  readonly m: readonly Float64Array[];
+  readonly v: readonly Float64Array[];
+}
+
 export class Adam {
   readonly learningRate: number;
   readonly beta1: number;
@@ -25,6 +36,29 @@ export class Adam {
     this.epsilon = options.epsilon ?? 1e-8;
     this.m = sizes.map((n) => new Float64Array(n));
     this.v = sizes.map((n) => new Float64Array(n));
+  }
+
+  /** The moments (live views, not copies: write them out before the next step) and the step count. */
+  state(): AdamState {
+    return { step: this.t, m: this.m, v: this.v };
+  }
+
+  /** Continue from a saved state (same parameter sizes as at construction); `where` names its source in errors. */
+  restore(state: AdamState, where: string): void {
+    if (!Number.isInteger(state.step) || state.step < 0) throw new SamstarError('MODEL_INVALID', `${where}: step must be a non-negative integer, got ${String(state.step)}`);
+    const check = (name: 'm' | 'v', saved: readonly Float64Array[], own: Float64Array[]) => {
+      if (saved.length !== own.length) throw new SamstarError('MODEL_INVALID', `${where}: ${saved.length} ${name} arrays for ${own.length} parameter arrays`);
+      own.forEach((o, k) => {
+        if (saved[k].length !== o.length) throw new SamstarError('MODEL_INVALID', `${where}: ${name}[${k}] has ${saved[k].length} values, the parameter ${o.length}`);
+        // v ≥ 0 always: a negative one would make the step's square root NaN.
+        if (!saved[k].every((x) => Number.isFinite(x) && (name === 'm' || x >= 0))) throw new SamstarError('MODEL_INVALID', `${where}: ${name}[${k}] holds ${name === 'v' ? 'negative or ' : ''}non-finite values`);
+      });
+    };
+    check('m', state.m, this.m);
+    check('v', state.v, this.v);
+    this.t = state.step;
+    this.m.forEach((o, k) => o.set(state.m[k]));
+    this.v.forEach((o, k) => o.set(state.v[k]));
   }
 
   /** One step: `params[i] -= …` from `grads[i]` (same lengths as at construction). */

@@ -1,9 +1,10 @@
 /**
  * What REINFORCE and PPO share: the Gaussian policy and its value network,
- * seeded random streams, act(), the observation statistics, batch
- * preparation, the lazily created tfjs variables with one Adam optimiser,
- * gradient steps with per-network gradient-norm clipping, the post-update
- * statistics, save().
+ * seeded random streams, act(), the observation statistics, the whole of
+ * learn() but the loss (batch preparation, advantages, epochs of shuffled
+ * minibatches, gradient steps with per-network gradient-norm clipping and one
+ * Adam optimiser, the post-update statistics), save() and load(). An agent
+ * file holds its options and its loss (a LossSpec given to train()).
  *
  * Training: tfjs computes the gradients of the loss (tf.grads over tensors
  * made from the policy's arrays); clipping and Adam run in JS on those arrays,
@@ -12,25 +13,44 @@
  * Random streams: a seed makes three independent Rngs — weight init, act()
  * sampling (Rng.normal, never tf.random) and minibatch shuffling — so the same
  * seed and the same rewards give the same run on the same backend.
+ *
+ * Resuming: save() writes, besides the weights and statistics, everything
+ * learn() and act() carry from call to call — Adam's moments and step count,
+ * the sampling and shuffling streams' positions, the update counters and the
+ * agent's own state (REINFORCE's running mean) — so that train N updates →
+ * save → load → train M updates is bit for bit train N + M (same backend).
+ * The moments go into the same weights.json/weights.bin pair as the weights,
+ * as float64 tensors adam/m/<parameter> and adam/v/<parameter>, not into a
+ * file of their own: the pair is already written atomically and tied by its
+ * checksum, so weights and optimiser state cannot come from different saves;
+ * folders keep their two files (policy artefacts and tests list them); and
+ * readers that only deploy skip tensors they do not ask for. Their step count
+ * and the streams go into meta.agent.state (see PolicyMeta). Artefacts
+ * without them (older saves) load with a fresh Adam and streams from the seed.
  */
-import type { Scalar, Tensor } from '@tensorflow/tfjs';
+import type { Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
 import { SamstarError } from '../../src/util/errors.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng, type RngState } from '../../src/util/rng.js';
 import { Adam, clipGradientNorm } from './adam.js';
-import { loadTf, type TfRuntime } from './backend.js';
+import { explainedVariance, generalizedAdvantages, normalizeInPlace } from './advantages.js';
+import { loadTf, type Tf, type TfRuntime } from './backend.js';
 import {
   type DenseFn,
   denseFor,
+  forwardTf,
   GaussianPolicy,
   type GaussianPolicyConfig,
   gaussianLogProb,
+  gaussianLogProbTf,
   parameterArrays,
   parameterGroups,
+  parameterNames,
   parameterShapes,
   type PolicyMeta,
   resolvePolicyConfig,
 } from './gaussian-policy.js';
 import type { ActOptions, ActResult, LearnStats, PolicyAgent, Transition } from './types.js';
+import type { NamedArray } from './weights.js';
 
 /** Options both agents take (each agent documents its defaults). */
 export interface CommonAgentOptions {
@@ -80,6 +100,45 @@ export interface PreparedBatch {
   /** Normalised inputs as float64 rows, for the JS forward passes. */
   readonly rows: Float64Array[];
   readonly logProbMismatch: number;
+}
+
+/** One minibatch's graph as an agent's loss sees it: the forward pass (made by train()) and the minibatch's targets. */
+export interface MinibatchGraph {
+  /** Mean actions [B, d] and the value network's estimates [B] (absent when the LossSpec does not use the value network). */
+  readonly mean: Tensor2D;
+  readonly value?: Tensor1D;
+  /** log σ, the trainable [d] vector. */
+  readonly logStd: Tensor;
+  /** log π(a|s) of the minibatch's actions under the parameters being differentiated. */
+  readonly logProb: Tensor1D;
+  /** log π_old(a|s): the transitions' logProb. */
+  readonly oldLogProb: Tensor1D;
+  /** Advantages, normalised over the minibatch when normalizeAdvantage. */
+  readonly advantages: Tensor1D;
+  /** Targets of the value network. */
+  readonly returns: Tensor1D;
+}
+
+/** What an agent adds to the shared learn() (train()): its advantages, its loss, its per-step checks. */
+export interface LossSpec {
+  /** λ of the advantages: PPO's GAE λ; 1 (Monte-Carlo returns) for REINFORCE. */
+  readonly lambda: number;
+  /** The value network bootstraps the advantages and is trained with the policy. */
+  readonly value: boolean;
+  /** Shuffle the batch before each epoch (from the learn stream). */
+  readonly shuffle: boolean;
+  /** The advantages the loss uses, from GAE's (A = G − V, or G without the value network) and the returns; GAE's by default. */
+  readonly advantages?: (fromGae: Float64Array, returns: Float64Array) => Float64Array;
+  /** The minibatch loss; `stats` comes back as numbers, [0] the policy loss and [1] the value loss, anything after for afterStep. */
+  readonly loss: (tf: Tf, graph: MinibatchGraph) => { loss: Scalar; stats: Tensor };
+  /** After each step, with its stats and the minibatch's old log-probs: a clip fraction to average, whether to stop the batch's epochs. */
+  readonly afterStep?: (stats: Float32Array, oldLogProb: Float32Array) => { clipFraction?: number; stop?: boolean };
+}
+
+/** meta.agent.state as save() writes it (every field optional on load: older artefacts lack them). */
+interface SavedTrainingState {
+  readonly optimizer?: { readonly kind: 'adam'; readonly step: number };
+  readonly rng?: { readonly act: RngState; readonly learn: RngState };
 }
 
 function check(agent: string, name: string, value: number, ok: (v: number) => boolean, what: string): void {
@@ -146,12 +205,14 @@ export abstract class PolicyGradientAgent implements PolicyAgent {
   readonly observationSize: number;
   readonly actionSize: number;
   protected readonly common: ResolvedCommonOptions;
+  /** The options as given (saved with the resolved ones, so that load() rebuilds the agent as it was asked for). */
+  protected readonly given: CommonAgentOptions;
   protected readonly actRng: Rng;
   protected readonly learnRng: Rng;
   /** learn() calls and transitions learnt from so far. */
   updates = 0;
   samples = 0;
-  /** Adam state over parameterArrays(policy) (fresh after a load: moments are not saved). */
+  /** Adam state over parameterArrays(policy) (saved with the agent; restored by load()). */
   protected readonly adam: Adam;
 
   /**
@@ -160,6 +221,7 @@ export abstract class PolicyGradientAgent implements PolicyAgent {
   constructor(agent: string, observationSize: number, actionSize: number, seed: number, options: CommonAgentOptions, defaults: ResolvedCommonOptions, policy?: GaussianPolicy) {
     if (!Number.isFinite(seed)) throw new SamstarError('ARGUMENT_INVALID', `${agent}: seed must be a number, got ${seed}`);
     this.common = resolveCommon(agent, options, defaults);
+    this.given = options;
     const rng = new Rng(seed);
     const initRng = rng.fork();
     this.actRng = rng.fork();
@@ -200,21 +262,182 @@ export abstract class PolicyGradientAgent implements PolicyAgent {
 
   abstract learn(batch: readonly Transition[]): Promise<LearnStats>;
 
-  /** This agent's options as stored in weights.json (enough to rebuild it with load()). */
-  abstract options(): Record<string, unknown>;
+  /** The agent's own options after resolution (clipRange, baseline, …), saved next to the common ones. */
+  protected abstract ownOptions(): Record<string, unknown>;
 
-  /** Learnt state besides the weights, saved with them. */
-  protected state(): Record<string, unknown> {
+  /** This agent's options as stored in weights.json (enough to rebuild it with load()). */
+  options(): Record<string, unknown> {
+    return toJsonOptions({ ...this.given, ...this.common, ...this.ownOptions() });
+  }
+
+  /** The agent's own state besides the weights and what train() keeps (REINFORCE's running mean), saved in meta.agent.state. */
+  protected agentState(): Record<string, unknown> {
     return {};
   }
 
+  /** Take back agentState() from a saved meta.agent.state (which may predate any of its fields). */
+  protected restoreAgentState(_state: Record<string, unknown>): void {}
+
+  /** Write weights.json + weights.bin into `dir`: the policy, and all that load() needs to continue training exactly (see the header). */
   async save(dir: string): Promise<void> {
-    await this.policy.save(dir, { name: this.name, seed: this.seed, options: this.options(), state: this.state(), updates: this.updates, samples: this.samples });
+    const names = parameterNames(this.policy);
+    const shapes = parameterShapes(this.policy);
+    const adam = this.adam.state();
+    const moments = (which: 'm' | 'v', arrays: readonly Float64Array[]): NamedArray[] => arrays.map((data, i) => ({ name: `adam/${which}/${names[i]}`, shape: shapes[i], data }));
+    const training: SavedTrainingState = {
+      optimizer: { kind: 'adam', step: adam.step },
+      rng: { act: this.actRng.getState(), learn: this.learnRng.getState() },
+    };
+    await this.policy.save(
+      dir,
+      { name: this.name, seed: this.seed, options: this.options(), state: { ...this.agentState(), ...training }, updates: this.updates, samples: this.samples },
+      [...moments('m', adam.m), ...moments('v', adam.v)],
+    );
+  }
+
+  /**
+   * What PpoAgent.load and ReinforceAgent.load share: read `dir`, check that
+   * `name` saved it, `build` the agent from the policy and the saved options,
+   * then restore the counters, the agent's state, Adam and — unless a `seed`
+   * asks for fresh streams — the sampling and shuffling streams.
+   */
+  protected static async loadSaved<A extends PolicyGradientAgent>(
+    dir: string,
+    name: string,
+    seed: number | undefined,
+    build: (policy: GaussianPolicy, seed: number, options: Record<string, unknown>) => A,
+  ): Promise<A> {
+    const { policy, meta, tensors } = await GaussianPolicy.loadWithMeta(dir);
+    const saved = PolicyGradientAgent.savedAgent(meta, name, dir);
+    const agent = build(policy, seed ?? saved.seed, fromJsonOptions(saved.options));
+    agent.updates = saved.updates;
+    agent.samples = saved.samples;
+    const state = saved.state ?? {};
+    agent.restoreAgentState(state);
+    agent.restoreTraining(state as SavedTrainingState, tensors, `${dir}/weights.json`, seed === undefined);
+    return agent;
+  }
+
+  /** Adam's moments and step, and (when `streams`) the Rng positions, from a saved meta.agent.state and its tensors. */
+  private restoreTraining(state: SavedTrainingState, tensors: Map<string, NamedArray>, where: string, streams: boolean): void {
+    const hint = 'save the agent again (or remove agent.state.optimizer / agent.state.rng from weights.json to continue with a fresh Adam / fresh streams from the seed)';
+    const optimizer = state.optimizer;
+    if (optimizer !== undefined) {
+      if (typeof optimizer !== 'object' || optimizer === null || optimizer.kind !== 'adam') {
+        throw new SamstarError('MODEL_INVALID', `${where}: agent.state.optimizer must be { kind: "adam", step }, got ${JSON.stringify(optimizer)}`, { hint });
+      }
+      const names = parameterNames(this.policy);
+      const moments = (which: 'm' | 'v'): Float64Array[] =>
+        names.map((n) => {
+          const t = tensors.get(`adam/${which}/${n}`);
+          if (!t || !(t.data instanceof Float64Array)) {
+            throw new SamstarError('MODEL_INVALID', `${where}: agent.state.optimizer is set but tensor "adam/${which}/${n}" is ${t ? 'not float64' : 'missing'}`, { hint });
+          }
+          return t.data;
+        });
+      try {
+        this.adam.restore({ step: optimizer.step, m: moments('m'), v: moments('v') }, `${where}: agent.state.optimizer`);
+      } catch (e) {
+        throw e instanceof SamstarError && e.hint === undefined ? new SamstarError(e.code, e.message, { cause: e, hint }) : e;
+      }
+    }
+    if (streams && state.rng !== undefined) {
+      const rng = state.rng;
+      try {
+        if (typeof rng !== 'object' || rng === null) throw new SamstarError('MODEL_INVALID', `${where}: agent.state.rng must be { act, learn }, got ${JSON.stringify(rng)}`);
+        this.actRng.setState(rng.act, `${where}: agent.state.rng.act`);
+        this.learnRng.setState(rng.learn, `${where}: agent.state.rng.learn`);
+      } catch (e) {
+        // Rng.setState says ARGUMENT_INVALID (it cannot know its input came from a file); here it is a bad artefact.
+        throw e instanceof SamstarError ? new SamstarError('MODEL_INVALID', e.message, { cause: e, hint }) : e;
+      }
+    }
   }
 
   /** tfjs with its backend (imported on the first learn()). */
   protected trainState(): Promise<TfRuntime> {
     return loadTf();
+  }
+
+  /**
+   * learn() but for what `spec` says: prepare the batch, compute advantages
+   * and returns (GAE with spec.lambda), then spec's loss over `epochs`
+   * passes of minibatches (shuffled when spec.shuffle), one clipped Adam step
+   * each, and the statistics of the update.
+   */
+  protected async train(batch: readonly Transition[], spec: LossSpec): Promise<LearnStats> {
+    const started = performance.now();
+    const runtime = await this.trainState();
+    const { tf } = runtime;
+    const o = this.common;
+    const p = this.prepare(batch, spec.value);
+    const gae = generalizedAdvantages({ rewards: p.rewards, values: p.values, nextValues: p.nextValues, episodeEnd: p.episodeEnd, terminal: p.terminal }, o.gamma, spec.lambda);
+    const returns = gae.returns;
+    const advantages = spec.advantages ? spec.advantages(gae.advantages, returns) : gae.advantages;
+    const k = this.observationSize;
+    const d = this.actionSize;
+    let policyLoss = 0;
+    let valueLoss = 0;
+    let clipFraction = 0;
+    let steps = 0;
+    let epochs = 0;
+    let stoppedEarly = false;
+    const order = Array.from({ length: p.n }, (_, i) => i);
+    for (let epoch = 0; epoch < o.epochs && !stoppedEarly; epoch++) {
+      epochs++;
+      if (spec.shuffle) this.learnRng.shuffle(order);
+      for (const index of minibatches(order, o.minibatchSize)) {
+        const adv = Float64Array.from(index, (i) => advantages[i]);
+        if (o.normalizeAdvantage) normalizeInPlace(adv);
+        const old = gather(p.oldLogProb, index);
+        const stats = this.step(
+          runtime,
+          (params, dense) => {
+            const obs = tf.tensor2d(gatherRows(p.inputs, k, index), [index.length, k]);
+            const act = tf.tensor2d(gatherRows(p.actions, d, index), [index.length, d]);
+            const logStd = params[params.length - 1];
+            const { mean, value } = forwardTf(tf, dense, params, obs, { value: spec.value });
+            return spec.loss(tf, {
+              mean,
+              value,
+              logStd,
+              logProb: gaussianLogProbTf(tf, act, mean, logStd),
+              oldLogProb: tf.tensor1d(old),
+              advantages: tf.tensor1d(Float32Array.from(adv)),
+              returns: tf.tensor1d(gather(returns, index)),
+            });
+          },
+          spec.value,
+        );
+        policyLoss += stats[0];
+        valueLoss += stats[1];
+        steps++;
+        const after = spec.afterStep?.(stats, old) ?? {};
+        clipFraction += after.clipFraction ?? 0;
+        if (after.stop) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+    }
+    let advantageSum = 0;
+    for (const a of advantages) advantageSum += a;
+    return this.finish(
+      batch,
+      p,
+      runtime,
+      {
+        policyLoss: policyLoss / steps,
+        valueLoss: valueLoss / steps,
+        clipFraction: clipFraction / steps,
+        explainedVariance: spec.value ? explainedVariance(p.values, returns) : NaN,
+        meanAdvantage: advantageSum / p.n,
+        gradientSteps: steps,
+        epochs,
+        stoppedEarly,
+      },
+      started,
+    );
   }
 
   /**
@@ -224,7 +447,7 @@ export abstract class PolicyGradientAgent implements PolicyAgent {
    * values for bootstrapping (needs nextObservation where a batch stops
    * mid-episode or an episode was truncated) when `withValues`.
    */
-  protected prepare(batch: readonly Transition[], withValues: boolean): PreparedBatch {
+  private prepare(batch: readonly Transition[], withValues: boolean): PreparedBatch {
     const where = `${this.name}.learn`;
     if (!Array.isArray(batch) || batch.length === 0) throw new SamstarError('ARGUMENT_INVALID', `${where}: the batch is empty`);
     const n = batch.length;
@@ -287,7 +510,7 @@ export abstract class PolicyGradientAgent implements PolicyAgent {
    * maxGradNorm and Adam updates the policy's arrays. `stats` (any tensor built
    * alongside) comes back as numbers.
    */
-  protected step(runtime: TfRuntime, build: (params: Tensor[], dense: DenseFn) => { loss: Scalar; stats: Tensor }, useValue: boolean): Float32Array {
+  private step(runtime: TfRuntime, build: (params: Tensor[], dense: DenseFn) => { loss: Scalar; stats: Tensor }, useValue: boolean): Float32Array {
     const { tf } = runtime;
     const dense = denseFor(tf, runtime.backend);
     const arrays = parameterArrays(this.policy);
@@ -316,7 +539,7 @@ export abstract class PolicyGradientAgent implements PolicyAgent {
   }
 
   /** Ratios π_new/π_old over the batch after the update, the KL estimate, then the statistics update. */
-  protected finish(
+  private finish(
     batch: readonly Transition[],
     prepared: PreparedBatch,
     runtime: TfRuntime,

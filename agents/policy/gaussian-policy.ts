@@ -10,9 +10,8 @@
  *
  * The parameters live here as Float32Arrays and the forward pass is plain JS
  * (a 64×64 MLP is a few thousand multiply-adds: microseconds, where a tfjs call
- * costs ~0.1 ms of dispatch), so acting and deployment never import tfjs. The
- * agents copy the arrays into tfjs variables to train and copy them back after
- * each update. Weights are initialised from the project's Rng (orthogonal, gains
+ * costs ~0.1 ms of dispatch), so acting and deployment never import tfjs.
+ * Weights are initialised from the project's Rng (orthogonal, gains
  * √2 for hidden layers, 0.01 for the policy output, 1 for the value output, as
  * in the PPO reference implementations), so a seed gives the same network on
  * every backend. Training (base.ts) gets gradients from tfjs and applies Adam
@@ -53,7 +52,14 @@ export interface PolicyMeta {
     readonly name: string;
     readonly seed: number;
     readonly options: Record<string, unknown>;
-    /** Learnt state besides the weights (e.g. REINFORCE's running-mean baseline). */
+    /**
+     * Training state besides the weights, so that a load() continues where
+     * save() stopped (all optional: older artefacts have only the first or
+     * nothing): REINFORCE's `runningMean` baseline; `optimizer`
+     * ({ kind: "adam", step }, moments in weights.bin as adam/m/… and
+     * adam/v/…); `rng` ({ act, learn }: the sampling and shuffling streams'
+     * positions). Deployment ignores it.
+     */
     readonly state?: Record<string, unknown>;
     readonly updates: number;
     readonly samples: number;
@@ -305,9 +311,9 @@ export class GaussianPolicy {
     return { kind: 'gaussian-mlp', activation: 'tanh', policy: this.config, normalizer: this.normalizer.toJSON(), ...(agent ? { agent } : {}) };
   }
 
-  /** Write weights.json + weights.bin into `dir`. */
-  async save(dir: string, agent?: PolicyMeta['agent']): Promise<WeightsManifest<PolicyMeta>> {
-    return writeWeights(dir, this.arrays(), this.meta(agent));
+  /** Write weights.json + weights.bin into `dir`; `extra` tensors (an agent's optimiser state) go into the same pair, after the policy's. */
+  async save(dir: string, agent?: PolicyMeta['agent'], extra: readonly NamedArray[] = []): Promise<WeightsManifest<PolicyMeta>> {
+    return writeWeights(dir, [...this.arrays(), ...extra], this.meta(agent));
   }
 
   /** Load a policy saved by save() (or by an agent): deployment without tfjs. */
@@ -315,7 +321,8 @@ export class GaussianPolicy {
     return (await GaussianPolicy.loadWithMeta(dir)).policy;
   }
 
-  static async loadWithMeta(dir: string): Promise<{ policy: GaussianPolicy; meta: PolicyMeta }> {
+  /** The policy, the whole `meta` and all saved tensors by name (an agent's load() takes its optimiser state from them). */
+  static async loadWithMeta(dir: string): Promise<{ policy: GaussianPolicy; meta: PolicyMeta; tensors: Map<string, NamedArray> }> {
     const { manifest, tensors } = await readWeights<PolicyMeta>(dir);
     const where = `${dir}/weights.json`;
     const meta = manifest.meta;
@@ -337,7 +344,7 @@ export class GaussianPolicy {
     const stats = RunningStats.fromJSON(meta.normalizer, `${where} normalizer`);
     if (stats.size !== config.observationSize) throw new SamstarError('MODEL_INVALID', `${where}: normalizer has ${stats.size} dimensions, the policy ${config.observationSize}`);
     policy.normalizer.copyFrom(stats);
-    return { policy, meta };
+    return { policy, meta, tensors };
   }
 }
 
@@ -352,6 +359,14 @@ function clipUnit(v: number): number {
 /** The policy's parameter arrays in a fixed order: policy W, policy b, value W, value b, log σ (live views). */
 export function parameterArrays(policy: GaussianPolicy): Float32Array[] {
   return [...policy.pi.weights, ...policy.pi.biases, ...policy.vf.weights, ...policy.vf.biases, policy.logStd];
+}
+
+/** Names of parameterArrays(policy), as arrays() names them on disk (pi/w0, …, vf/b1, log_std). */
+export function parameterNames(policy: GaussianPolicy): string[] {
+  const names = (prefix: string, m: Mlp) => ({ w: m.weights.map((_, l) => `${prefix}/w${l}`), b: m.biases.map((_, l) => `${prefix}/b${l}`) });
+  const pi = names('pi', policy.pi);
+  const vf = names('vf', policy.vf);
+  return [...pi.w, ...pi.b, ...vf.w, ...vf.b, 'log_std'];
 }
 
 /** Shapes of parameterArrays(policy): W [in, out], b [out], log σ [d]. */

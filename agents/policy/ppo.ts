@@ -21,10 +21,9 @@
  */
 import type { Scalar, Tensor1D } from '@tensorflow/tfjs';
 import { SamstarError } from '../../src/util/errors.js';
-import { explainedVariance, generalizedAdvantages, normalizeInPlace } from './advantages.js';
 import type { Tf } from './backend.js';
-import { type CommonAgentOptions, fromJsonOptions, gather, gatherRows, minibatches, PolicyGradientAgent, type ResolvedCommonOptions, toJsonOptions } from './base.js';
-import { forwardTf, GaussianPolicy, gaussianEntropyTf, gaussianLogProbTf } from './gaussian-policy.js';
+import { type CommonAgentOptions, PolicyGradientAgent, type ResolvedCommonOptions } from './base.js';
+import { type GaussianPolicy, gaussianEntropyTf } from './gaussian-policy.js';
 import type { LearnStats, Transition } from './types.js';
 
 export interface PpoOptions extends CommonAgentOptions {
@@ -87,11 +86,9 @@ export class PpoAgent extends PolicyGradientAgent {
   private readonly clipRange: number;
   private readonly gaeLambda: number;
   private readonly targetKl: number | undefined;
-  private readonly given: PpoOptions;
 
   constructor(observationSize: number, actionSize: number, seed: number, options: PpoOptions = {}, policy?: GaussianPolicy) {
     super('ppo', observationSize, actionSize, seed, options, PPO_DEFAULTS, policy);
-    this.given = options;
     this.clipRange = options.clipRange ?? PPO_DEFAULTS.clipRange;
     this.gaeLambda = options.gaeLambda ?? PPO_DEFAULTS.gaeLambda;
     this.targetKl = options.targetKl;
@@ -100,96 +97,39 @@ export class PpoAgent extends PolicyGradientAgent {
     if (this.targetKl !== undefined && !(this.targetKl > 0)) throw new SamstarError('ARGUMENT_INVALID', `ppo: option targetKl must be > 0, got ${this.targetKl}`);
   }
 
-  options(): Record<string, unknown> {
-    return toJsonOptions({ ...this.given, ...this.common, clipRange: this.clipRange, gaeLambda: this.gaeLambda, targetKl: this.targetKl });
+  protected ownOptions(): Record<string, unknown> {
+    return { clipRange: this.clipRange, gaeLambda: this.gaeLambda, targetKl: this.targetKl };
   }
 
-  /** Restore an agent saved by save(): same policy, statistics and options; a fresh Adam state and Rng streams from `seed` (default: the saved seed). */
+  /**
+   * Restore an agent saved by save(): policy, statistics, options, Adam state
+   * and random streams, so that training continues exactly where it stopped.
+   * A `seed` gives fresh streams from that seed instead (Adam is still
+   * restored); `overrides` replace saved options.
+   */
   static async load(dir: string, options: { seed?: number; overrides?: PpoOptions } = {}): Promise<PpoAgent> {
-    const { policy, meta } = await GaussianPolicy.loadWithMeta(dir);
-    const agent = PolicyGradientAgent.savedAgent(meta, 'ppo', dir);
-    const loaded = new PpoAgent(policy.observationSize, policy.actionSize, options.seed ?? agent.seed, { ...(fromJsonOptions(agent.options) as PpoOptions), ...options.overrides }, policy);
-    loaded.updates = agent.updates;
-    loaded.samples = agent.samples;
-    return loaded;
+    return PolicyGradientAgent.loadSaved(dir, 'ppo', options.seed, (policy, seed, saved) => new PpoAgent(policy.observationSize, policy.actionSize, seed, { ...(saved as PpoOptions), ...options.overrides }, policy));
   }
 
-  async learn(batch: readonly Transition[]): Promise<LearnStats> {
-    const started = performance.now();
-    const runtime = await this.trainState();
-    const { tf } = runtime;
+  learn(batch: readonly Transition[]): Promise<LearnStats> {
     const o = this.common;
-    const p = this.prepare(batch, true);
-    const { advantages, returns } = generalizedAdvantages(
-      { rewards: p.rewards, values: p.values, nextValues: p.nextValues, episodeEnd: p.episodeEnd, terminal: p.terminal },
-      o.gamma,
-      this.gaeLambda,
-    );
-    const k = this.observationSize;
-    const d = this.actionSize;
-    let policyLoss = 0;
-    let valueLoss = 0;
-    let clipFraction = 0;
-    let steps = 0;
-    let epochs = 0;
-    let stoppedEarly = false;
-    const order = Array.from({ length: p.n }, (_, i) => i);
-    for (let epoch = 0; epoch < o.epochs && !stoppedEarly; epoch++) {
-      epochs++;
-      this.learnRng.shuffle(order);
-      for (const index of minibatches(order, o.minibatchSize)) {
-        const adv = Float64Array.from(index, (i) => advantages[i]);
-        if (o.normalizeAdvantage) normalizeInPlace(adv);
-        let approxKl = 0;
-        const stats = this.step(
-          runtime,
-          (params, dense) => {
-            const obs = tf.tensor2d(gatherRows(p.inputs, k, index), [index.length, k]);
-            const act = tf.tensor2d(gatherRows(p.actions, d, index), [index.length, d]);
-            const old = tf.tensor1d(gather(p.oldLogProb, index));
-            const a = tf.tensor1d(Float32Array.from(adv));
-            const ret = tf.tensor1d(gather(returns, index));
-            const logStd = params[params.length - 1];
-            const { mean, value } = forwardTf(tf, dense, params, obs);
-            const logProb = gaussianLogProbTf(tf, act, mean, logStd);
-            const surrogate = clippedSurrogate(tf, logProb, old, a, this.clipRange);
-            const vLoss = tf.mean(tf.square(tf.sub(value as Tensor1D, ret))) as Scalar;
-            const terms = [surrogate.loss, tf.mul(o.valueCoef, vLoss) as Scalar];
-            if (o.entropyCoef !== 0) terms.push(tf.mul(-o.entropyCoef, gaussianEntropyTf(tf, logStd)) as Scalar);
-            return { loss: tf.addN(terms) as Scalar, stats: tf.concat([tf.stack([surrogate.loss, vLoss]), logProb]) };
-          },
-          true,
-        );
-        policyLoss += stats[0];
-        valueLoss += stats[1];
-        const ratios = ratioStatistics(stats.subarray(2), gather(p.oldLogProb, index), this.clipRange);
-        clipFraction += ratios.clipFraction;
-        approxKl = ratios.approxKl;
-        steps++;
-        // As Stable-Baselines3: the KL is measured before the step; the step that saw it too large is still taken.
-        if (this.targetKl !== undefined && approxKl > 1.5 * this.targetKl) {
-          stoppedEarly = true;
-          break;
-        }
-      }
-    }
-    let advantageSum = 0;
-    for (const a of advantages) advantageSum += a;
-    return this.finish(
-      batch,
-      p,
-      runtime,
-      {
-        policyLoss: policyLoss / steps,
-        valueLoss: valueLoss / steps,
-        clipFraction: clipFraction / steps,
-        explainedVariance: explainedVariance(p.values, returns),
-        meanAdvantage: advantageSum / p.n,
-        gradientSteps: steps,
-        epochs,
-        stoppedEarly,
+    return this.train(batch, {
+      lambda: this.gaeLambda,
+      value: true,
+      shuffle: true,
+      loss: (tf, g) => {
+        const surrogate = clippedSurrogate(tf, g.logProb, g.oldLogProb, g.advantages, this.clipRange);
+        const vLoss = tf.mean(tf.square(tf.sub(g.value as Tensor1D, g.returns))) as Scalar;
+        const terms = [surrogate.loss, tf.mul(o.valueCoef, vLoss) as Scalar];
+        if (o.entropyCoef !== 0) terms.push(tf.mul(-o.entropyCoef, gaussianEntropyTf(tf, g.logStd)) as Scalar);
+        // The log-probs ride along for the clip fraction and the KL estimate (ratioStatistics).
+        return { loss: tf.addN(terms) as Scalar, stats: tf.concat([tf.stack([surrogate.loss, vLoss]), g.logProb]) };
       },
-      started,
-    );
+      afterStep: (stats, oldLogProb) => {
+        const ratios = ratioStatistics(stats.subarray(2), oldLogProb, this.clipRange);
+        // As Stable-Baselines3: the KL is measured before the step; the step that saw it too large is still taken.
+        return { clipFraction: ratios.clipFraction, stop: this.targetKl !== undefined && ratios.approxKl > 1.5 * this.targetKl };
+      },
+    });
   }
 }

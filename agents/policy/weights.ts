@@ -5,7 +5,16 @@
  *                  puts in `meta` (policy config, normalisation statistics,
  *                  agent kind and options), and an index of the tensors:
  *                  name, shape, byte offset, length
- *   weights.bin    the tensors' float32 values, little-endian, concatenated
+ *   weights.bin    the tensors' values, little-endian, concatenated: float32,
+ *                  except entries marked `dtype: "float64"`
+ *
+ * float64 entries hold training state that must come back bit for bit (a
+ * saved agent's Adam moments, which are float64 in JS); the network itself is
+ * float32. They are an optional addition within version 1: a reader ignores
+ * tensors it does not ask for by name, so deployment (GaussianPolicy.load)
+ * skips them, and even a reader predating the field only misreads tensors it
+ * never uses. Files without float64 entries are byte-for-byte what earlier
+ * versions wrote.
  *
  * Each file is written atomically (temporary sibling, then rename). The pair is
  * made consistent by order and by a checksum: weights.bin is written first and
@@ -28,7 +37,8 @@ export const WEIGHTS_VERSION = 1;
 export interface NamedArray {
   readonly name: string;
   readonly shape: readonly number[];
-  readonly data: Float32Array;
+  /** A Float64Array is written (and read back) as a float64 entry, anything else as float32. */
+  readonly data: Float32Array | Float64Array;
 }
 
 export interface TensorEntry {
@@ -36,8 +46,10 @@ export interface TensorEntry {
   readonly shape: number[];
   /** Byte offset into weights.bin. */
   readonly offset: number;
-  /** Number of float32 values. */
+  /** Number of values. */
   readonly length: number;
+  /** "float64" for 8-byte values; absent: the manifest's dtype (float32). */
+  readonly dtype?: 'float64';
 }
 
 export interface WeightsManifest<M = Record<string, unknown>> {
@@ -60,6 +72,7 @@ function sha256(bytes: Uint8Array): string {
 export async function writeWeights<M>(dir: string, tensors: readonly NamedArray[], meta: M): Promise<WeightsManifest<M>> {
   const names = new Set<string>();
   let total = 0;
+  const width = (t: NamedArray) => (t.data instanceof Float64Array ? 8 : 4);
   for (const t of tensors) {
     if (names.has(t.name)) throw new SamstarError('ARGUMENT_INVALID', `weights: tensor name "${t.name}" appears twice`);
     names.add(t.name);
@@ -67,15 +80,20 @@ export async function writeWeights<M>(dir: string, tensors: readonly NamedArray[
     if (expected !== t.data.length) {
       throw new SamstarError('ARGUMENT_INVALID', `weights: tensor "${t.name}" has ${t.data.length} values, shape [${t.shape.join(', ')}] needs ${expected}`);
     }
-    total += t.data.length;
+    total += width(t) * t.data.length;
   }
-  const bytes = new Uint8Array(total * 4);
+  const bytes = new Uint8Array(total);
   const view = new DataView(bytes.buffer);
   const entries: TensorEntry[] = [];
   let offset = 0;
   for (const t of tensors) {
-    entries.push({ name: t.name, shape: [...t.shape], offset, length: t.data.length });
-    for (let i = 0; i < t.data.length; i++, offset += 4) view.setFloat32(offset, t.data[i], true);
+    if (width(t) === 8) {
+      entries.push({ name: t.name, shape: [...t.shape], offset, length: t.data.length, dtype: 'float64' });
+      for (let i = 0; i < t.data.length; i++, offset += 8) view.setFloat64(offset, t.data[i], true);
+    } else {
+      entries.push({ name: t.name, shape: [...t.shape], offset, length: t.data.length });
+      for (let i = 0; i < t.data.length; i++, offset += 4) view.setFloat32(offset, t.data[i], true);
+    }
   }
   const manifest: WeightsManifest<M> = {
     format: WEIGHTS_FORMAT,
@@ -139,11 +157,19 @@ export async function readWeights<M = Record<string, unknown>>(dir: string): Pro
   const tensors = new Map<string, NamedArray>();
   for (const entry of manifest.tensors) {
     const count = Array.isArray(entry.shape) ? entry.shape.reduce((a, b) => a * b, 1) : NaN;
-    if (typeof entry.name !== 'string' || count !== entry.length || !Number.isInteger(entry.offset) || entry.offset < 0 || entry.offset + 4 * entry.length > bytes.length) {
+    if (entry.dtype !== undefined && entry.dtype !== 'float64') invalid(`tensor "${entry.name}" has dtype ${JSON.stringify(entry.dtype)} (only "float64" may be given; absent means float32)`);
+    const size = entry.dtype === 'float64' ? 8 : 4;
+    if (typeof entry.name !== 'string' || count !== entry.length || !Number.isInteger(entry.offset) || entry.offset < 0 || entry.offset + size * entry.length > bytes.length) {
       invalid(`tensor entry ${JSON.stringify(entry)} is inconsistent`);
     }
-    const data = new Float32Array(entry.length);
-    for (let i = 0; i < entry.length; i++) data[i] = view.getFloat32(entry.offset + 4 * i, true);
+    let data: Float32Array | Float64Array;
+    if (size === 8) {
+      data = new Float64Array(entry.length);
+      for (let i = 0; i < entry.length; i++) data[i] = view.getFloat64(entry.offset + 8 * i, true);
+    } else {
+      data = new Float32Array(entry.length);
+      for (let i = 0; i < entry.length; i++) data[i] = view.getFloat32(entry.offset + 4 * i, true);
+    }
     tensors.set(entry.name, { name: entry.name, shape: entry.shape, data });
   }
   return { manifest, tensors };

@@ -3,6 +3,20 @@
  * splitmix32). Library code takes an `Rng` argument and never calls Math.random,
  * so every run is reproducible from its seed.
  */
+import { SamstarError } from './errors.js';
+
+/**
+ * A generator's position as JSON-safe numbers (getState/setState): what a
+ * saved training run needs so that its sampling and shuffling continue where
+ * they stopped instead of replaying the stream from the seed.
+ */
+export interface RngState {
+  /** The four sfc32 state words (unsigned 32-bit integers). */
+  readonly s: readonly number[];
+  /** The second Box–Muller value normal() has cached, when one is pending (part of the stream: dropping it would shift every later normal()). */
+  readonly spareNormal?: number;
+}
+
 export class Rng {
   // State in a typed array: V8 keeps plain uint32 fields as heap numbers, which made next() several times slower.
   private readonly s = new Uint32Array(4);
@@ -75,6 +89,29 @@ export class Rng {
       [items[i], items[j]] = [items[j], items[i]];
     }
     return items;
+  }
+
+  /** The current position (a copy): setState(getState()) on any Rng continues this stream exactly. */
+  getState(): RngState {
+    return { s: Array.from(this.s), ...(this.spareNormal === undefined ? {} : { spareNormal: this.spareNormal }) };
+  }
+
+  /**
+   * Jump to a position from getState() (e.g. read back from JSON). Checked,
+   * since it usually comes from a file: `where` names it in the error.
+   */
+  setState(state: RngState, where = 'rng state'): this {
+    const words = state?.s;
+    if (!Array.isArray(words) || words.length !== 4 || !words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
+      throw new SamstarError('ARGUMENT_INVALID', `${where}: s must be 4 unsigned 32-bit integers, got ${JSON.stringify(words)}`);
+    }
+    const spare = state.spareNormal;
+    if (spare !== undefined && !(typeof spare === 'number' && Number.isFinite(spare))) {
+      throw new SamstarError('ARGUMENT_INVALID', `${where}: spareNormal must be a finite number when present, got ${JSON.stringify(spare)}`);
+    }
+    this.s.set(words);
+    this.spareNormal = spare;
+    return this;
   }
 
   /** An independent generator derived from this one (for sub-tasks that must not shift the parent's stream). */

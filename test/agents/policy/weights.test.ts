@@ -100,4 +100,19 @@ describe('policy weights: save → load', () => {
     const raw = await readFile(join(dir, 'weights.bin'));
     expect(raw.readFloatLE(0)).toBe(1.5);
   });
+
+  it('float64 tensors (training state) round-trip bit for bit next to float32 ones; float32-only files carry no dtype field', async () => {
+    const dir = await tempDir();
+    const f32 = Float32Array.from([1.5, -2]);
+    const f64 = Float64Array.from([Math.PI, 1 / 3, -0, 5e-324, 1.7976931348623157e308]);
+    await writeWeights(dir, [{ name: 'a', shape: [2], data: f32 }, { name: 'b', shape: [5], data: f64 }, { name: 'c', shape: [1], data: Float32Array.of(7) }], {});
+    const { manifest, tensors } = await readWeights(dir);
+    expect(manifest.tensors.map((t) => [t.name, t.offset, t.dtype])).toEqual([['a', 0, undefined], ['b', 8, 'float64'], ['c', 48, undefined]]);
+    expect(manifest.byteLength).toBe(52);
+    expect(tensors.get('b')!.data).toBeInstanceOf(Float64Array);
+    expect(new Uint8Array(tensors.get('b')!.data.buffer)).toEqual(new Uint8Array(f64.buffer));
+    expect(tensors.get('c')!.data).toEqual(Float32Array.of(7));
+    await writeWeights(dir, [{ name: 'a', shape: [2], data: f32 }], {});
+    expect(await readFile(join(dir, 'weights.json'), 'utf8')).not.toMatch(/dtype": "float64/);
+  });
 });
