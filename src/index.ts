@@ -35,10 +35,14 @@ export { GridAgent, microSamGrid } from '../agents/grid.js';
 export { RandomSearch } from '../agents/random.js';
 export { ParetoArchive } from '../agents/pareto.js';
 export { createAgent, AGENT_NAMES } from '../agents/registry.js';
+// Policy-gradient agents: tfjs is loaded on the first learn(), not by this import.
+export { PpoAgent, ReinforceAgent } from '../agents/policy/index.js';
+export type { PolicyAgent, Transition, ActResult, LearnStats } from '../agents/policy/types.js';
 
 export type { Env, Space, ResetResult, StepResult } from '../envs/types.js';
 export { Box, Discrete, Dict, checkEnv, checkEnvOrThrow, TuneEnv, AdjustEnv, StreamEnv } from '../envs/index.js';
 export { frameFeatures, FEATURE_NAMES, FEATURE_VERSION } from './image/features.js';
+export { trainOnEnv, evaluatePolicyOnEnv, type EnvTrainOptions, type EnvTrainSummary, type EnvEvaluation } from './train/env-train.js';
 
 export { BlobSegmenter } from './segmenters/blobs/segmenter.js';
 export { detectBlobs, type Blob, type BlobOptions } from './image/blobs.js';

@@ -19,3 +19,4 @@ export { searchBounds } from './bounds.js';
 export { expandGlob } from './glob.js';
 export { trainPolicy, formatPolicySummary, createPolicyAgent, visitOrder, type PolicyTrainOptions, type PolicyTrainResult, type PolicyTrainSummary } from './policy-train.js';
 export { dataHash, policyProvenance, defaultAdaptSettings } from './provenance.js';
+export { trainOnEnv, evaluatePolicyOnEnv, type VectorEnv, type Actor, type EnvTrainOptions, type EnvTrainSummary, type EnvEvaluation, type EpisodeEvent, type UpdateEvent } from './env-train.js';
