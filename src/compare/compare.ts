@@ -1,16 +1,17 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseAgentConfig, parseAgentOptions } from '../../agents/registry.js';
+import { parseAgentOptions } from '../../agents/registry.js';
+import { isPolicyAgentName, parseTaskAgent, TASK_AGENT_NAMES } from '../config/task.js';
 import { loadSamSegmenter } from '../segmenters/load-segmenter.js';
 import type { Segmenter } from '../segmenters/types.js';
 import type { EvaluationEvent } from '../train/runner.js';
 import type { ResolvedTask } from '../train/task.js';
 import { STUDY_FILE, train } from '../train/train.js';
-import { SamstarError } from '../util/errors.js';
+import { SamstarError, suggestName } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { loadCompareRuns, PLAN_FILE, PLAN_FORMAT, readPlan, runFolder, type ComparePlan } from './load.js';
-import { buildCompareSummary, compareCsv, type CompareSummary } from './summary.js';
+import { agentKind, buildCompareSummary, compareCsv, framesPerEvaluationOf, policyVisitBudget, type AgentKind, type CompareSummary } from './summary.js';
 
 /**
  * `samstar compare` as a library call: every agent × seed on the same frames,
@@ -22,6 +23,18 @@ import { buildCompareSummary, compareCsv, type CompareSummary } from './summary.
  * Runs go seed by seed (all agents on seed 1, then seed 2, …), so warm caches
  * and machine load favour no agent.
  *
+ * Policy agents (ppo, reinforce) train a contextual policy with trainPolicy()
+ * (one visit = one frame with the action's knobs) in the same kind of run
+ * folder (plus DIR/runs/AGENT-seedS/policy/), resumable by replay like the
+ * others. So that every run spends the same segmentation work, `budget`
+ * counts evaluations of S frames (S = the task's framesPerEvaluation, else all
+ * F frames): a black-box run makes `budget` evaluations (budget × S frames), a
+ * policy run budget × S − F visits of one frame and then scores its final
+ * deterministic policy on all F frames (budget × S frames too). Its figures
+ * are made comparable in summary.ts (the final figure is that policy's mean
+ * reward over all frames, never a single visit's reward; convergence in
+ * evaluations of S frames).
+ *
  * At the end (or after an abort) DIR/summary.json, DIR/summary.csv and
  * DIR/report.html are written from what is stored; an interrupted comparison
  * is marked "partial" and can be continued with `resume`.
@@ -32,7 +45,7 @@ export interface CompareOptions {
   readonly agents: readonly string[];
   /** How many seeds (task.seed, task.seed + 1, …), or the seeds themselves. */
   readonly seeds: number | readonly number[];
-  /** Evaluations per run (default: the task's budget). */
+  /** Evaluations of S frames per run (default: the task's budget); a policy run makes budget × S − F visits of one frame. */
   readonly budget?: number;
   readonly out: string;
   /** Continue the comparison stored in `out` (runs replay their stored evaluations). */
@@ -48,10 +61,17 @@ export interface CompareOptions {
   /** The command line, shown in the report. */
   readonly command?: string;
   readonly log?: (line: string) => void;
-  readonly onPlan?: (plan: { readonly runs: readonly { agent: string; seed: number }[]; readonly budget: number }) => void;
-  readonly onRunStart?: (run: { agent: string; seed: number; index: number; total: number; resumed: boolean }) => void;
+  /** `runBudget`: each agent's budget per run in its own evaluations (a policy agent: visits); `framesPerEvaluation`: S. */
+  readonly onPlan?: (plan: {
+    readonly runs: readonly { agent: string; seed: number }[];
+    readonly budget: number;
+    readonly framesPerEvaluation: number;
+    readonly runBudget: Readonly<Record<string, number>>;
+  }) => void;
+  readonly onRunStart?: (run: { agent: string; kind: AgentKind; seed: number; index: number; total: number; resumed: boolean; budget: number }) => void;
+  /** Each evaluation of a run (a policy run: each visit; `done` and `budget` count visits). */
   readonly onEvaluation?: (event: EvaluationEvent & { readonly agent: string; readonly seed: number }) => void;
-  readonly onRunEnd?: (run: { agent: string; seed: number; status: string; evaluations: number; error?: string }) => void;
+  readonly onRunEnd?: (run: { agent: string; kind: AgentKind; seed: number; status: string; evaluations: number; budget: number; error?: string }) => void;
 }
 
 export interface CompareResult {
@@ -70,16 +90,33 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
   const base = options.task;
   const budget = options.budget ?? base.budget;
   if (!Number.isInteger(budget) || budget < 1) throw new SamstarError('ARGUMENT_INVALID', `budget must be a whole number ≥ 1 (got ${budget})`);
-  if (options.agents.length === 0) throw new SamstarError('ARGUMENT_INVALID', 'name at least one agent to compare', { hint: 'e.g. --agents cmaes,bo,grid,random' });
-  const agents = options.agents.map((a) => parseAgentConfig(a, '--agents').name as string);
+  if (options.agents.length === 0) throw new SamstarError('ARGUMENT_INVALID', 'name at least one agent to compare', { hint: 'e.g. --agents cmaes,bo,grid,random,ppo' });
+  const agents = options.agents.map((a) => {
+    if (!TASK_AGENT_NAMES.includes(a)) throw new SamstarError('ARGUMENT_INVALID', `--agents: unknown agent "${a}"`, { hint: suggestName(a, TASK_AGENT_NAMES) });
+    return a;
+  });
   if (new Set(agents).size !== agents.length) throw new SamstarError('ARGUMENT_INVALID', `--agents lists an agent twice (${agents.join(', ')})`);
   const seeds = typeof options.seeds === 'number' ? seedList(base.seed, options.seeds) : [...options.seeds];
   if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0) || new Set(seeds).size !== seeds.length) {
     throw new SamstarError('ARGUMENT_INVALID', `seeds must be distinct whole numbers ≥ 0 (got ${seeds.join(', ') || 'none'})`);
   }
   // The task's agent options belong to its agent; the others run with their defaults.
-  const optionsOf = (agent: string): Record<string, unknown> => (agent === base.agent.name ? parseAgentOptions(agent, base.agent.options, 'agent') : {});
+  const optionsOf = (agent: string): Record<string, unknown> => {
+    if (agent !== base.agent.name) return {};
+    // Policy agents' options are stored as written ("Infinity" strings), as samstar train stores them.
+    return isPolicyAgentName(agent) ? parseTaskAgent({ name: agent, options: base.agent.options }, 'agent').options : parseAgentOptions(agent, base.agent.options, 'agent');
+  };
   for (const agent of agents) optionsOf(agent);
+  // Every run spends `budget` × S frames: S per black-box evaluation; one per policy visit, plus F for the final policy on every frame.
+  const framesPerEvaluation = framesPerEvaluationOf(base);
+  const frames = base.data.frames.length;
+  const runBudget = (agent: string): number => (agentKind(agent) === 'policy' ? policyVisitBudget(budget, framesPerEvaluation, frames) : budget);
+  const policyAgents = agents.filter((a) => agentKind(a) === 'policy');
+  if (policyAgents.length && runBudget(policyAgents[0]) < 1) {
+    throw new SamstarError('ARGUMENT_INVALID', `budget ${budget} is too small for ${policyAgents.join(', ')}: a policy run gets budget × ${framesPerEvaluation} frames, ${frames} of them for scoring its final policy on every frame, which leaves no visit to learn from`, {
+      hint: `give a budget of at least ${Math.floor(frames / framesPerEvaluation) + 1}`,
+    });
+  }
 
   const planPath = join(out, PLAN_FILE);
   let plan: ComparePlan;
@@ -102,7 +139,7 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
   await writeFileAtomic(planPath, `${JSON.stringify(plan, null, 2)}\n`);
 
   const order = seeds.flatMap((seed) => agents.map((agent) => ({ agent, seed })));
-  options.onPlan?.({ runs: order, budget });
+  options.onPlan?.({ runs: order, budget, framesPerEvaluation, runBudget: Object.fromEntries(agents.map((a) => [a, runBudget(a)])) });
   const errors = new Map<string, string>();
   const segmenter = options.segmenter ?? (await loadSamSegmenter({ encoder: base.segmenter.encoder, decoder: base.segmenter.decoder, intraOpThreads: base.segmenter.threads ?? 1 }));
   const ownsSegmenter = options.segmenter === undefined;
@@ -112,23 +149,33 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
       const { agent, seed } = order[index];
       const folder = join(out, runFolder(agent, seed));
       const resumed = existsSync(join(folder, STUDY_FILE));
-      options.onRunStart?.({ agent, seed, index, total: order.length, resumed });
-      const task: ResolvedTask = { ...base, name: `${base.name}-${agent}-seed${seed}`, agent: { name: agent, options: optionsOf(agent) }, seed, budget };
+      const kind = agentKind(agent);
+      const runTotal = runBudget(agent);
+      options.onRunStart?.({ agent, kind, seed, index, total: order.length, resumed, budget: runTotal });
+      const task: ResolvedTask = { ...base, name: `${base.name}-${agent}-seed${seed}`, agent: { name: agent, options: optionsOf(agent) }, seed, budget: runTotal };
+      const runOptions = {
+        out: folder,
+        resume: resumed,
+        segmenter,
+        signal: options.signal,
+        workers: options.workers,
+        onEvaluation: (event: EvaluationEvent) => options.onEvaluation?.({ ...event, agent, seed }),
+      };
       try {
-        const result = await train(task, {
-          out: folder,
-          resume: resumed,
-          segmenter,
-          signal: options.signal,
-          workers: options.workers,
-          onEvaluation: (event) => options.onEvaluation?.({ ...event, agent, seed }),
-        });
-        options.onRunEnd?.({ agent, seed, status: result.run.status, evaluations: result.summary.evaluations });
+        if (kind === 'policy') {
+          // Loaded only when a policy agent runs (it brings tfjs).
+          const { trainPolicy } = await import('../train/policy-train.js');
+          const result = await trainPolicy(task, runOptions);
+          options.onRunEnd?.({ agent, kind, seed, status: result.status, evaluations: result.summary.evaluations, budget: runTotal });
+        } else {
+          const result = await train(task, runOptions);
+          options.onRunEnd?.({ agent, kind, seed, status: result.run.status, evaluations: result.summary.evaluations, budget: runTotal });
+        }
       } catch (error) {
         const message = error instanceof SamstarError ? error.describe() : error instanceof Error ? error.message : String(error);
         errors.set(`${agent}:${seed}`, message);
         log(`${agent} seed ${seed}: failed: ${message.split('\n')[0]}`);
-        options.onRunEnd?.({ agent, seed, status: 'failed', evaluations: 0, error: message });
+        options.onRunEnd?.({ agent, kind, seed, status: 'failed', evaluations: 0, budget: runTotal, error: message });
         if (error instanceof SamstarError && error.code === 'CONFIG_INVALID' && resumed) throw error; // a resume that does not match: stop
       }
     }

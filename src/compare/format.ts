@@ -1,4 +1,4 @@
-import type { CompareSummary } from './summary.js';
+import { policyVisitBudget, type CompareSummary } from './summary.js';
 
 const f = (v: number | null | undefined, digits = 4): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
@@ -12,7 +12,10 @@ export function formatCompareSummary(summary: CompareSummary): string {
   );
   if (summary.default) lines.push(`default knobs: reward ${f(summary.default.total)}${summary.default.labelScores ? `, mSA ${f(summary.default.labelScores.msa, 3)}, F1 ${f(summary.default.labelScores.f1, 3)}` : ''}`);
   const labelled = summary.perAgent.some((a) => a.labelScores);
-  const width = Math.max(6, ...summary.agents.map((a) => a.length));
+  // Policy agents are marked: their figures are made comparable (see the note under the table).
+  const policies = summary.perAgent.filter((a) => a.kind === 'policy');
+  const name = (agent: string): string => (policies.some((a) => a.agent === agent) ? `${agent} (policy)` : agent);
+  const width = Math.max(6, ...summary.agents.map((a) => name(a).length));
   lines.push(
     `${'agent'.padEnd(width)}  ${'runs'.padStart(5)}  ${'best (mean ± std)'.padStart(19)}  ${'evals→90%'.padStart(9)}  ${'s→90%'.padStart(7)}${labelled ? `  ${'mSA'.padStart(6)}  ${'F1'.padStart(6)}` : ''}`,
   );
@@ -20,8 +23,17 @@ export function formatCompareSummary(summary: CompareSummary): string {
     const best = a.best.mean === null ? '—' : `${f(a.best.mean)} ± ${f(a.best.std)}`;
     const reach = a.reach['90%'];
     lines.push(
-      `${a.agent.padEnd(width)}  ${`${a.finished}/${a.runs}`.padStart(5)}  ${best.padStart(19)}  ${(reach.evaluations.mean === null ? '—' : reach.evaluations.mean.toFixed(1)).padStart(9)}  ${f(reach.seconds.mean, 1).padStart(7)}` +
+      `${name(a.agent).padEnd(width)}  ${`${a.finished}/${a.runs}`.padStart(5)}  ${best.padStart(19)}  ${(reach.evaluations.mean === null ? '—' : reach.evaluations.mean.toFixed(1)).padStart(9)}  ${f(reach.seconds.mean, 1).padStart(7)}` +
         (labelled ? `  ${f(a.labelScores?.msa.mean, 3).padStart(6)}  ${f(a.labelScores?.f1.mean, 3).padStart(6)}` : ''),
+    );
+  }
+  if (policies.length) {
+    const S = summary.measures.framesPerEvaluation;
+    const F = summary.task.frames;
+    lines.push(
+      `policy: best = the final deterministic policy's mean reward over all ${F} frame(s) (its own knobs per frame), like a black-box agent's best knobs; ` +
+        `evals in evaluations of ${S} frame(s) = ${S} visits of one frame (a policy run: ${policyVisitBudget(summary.budget, S, F)} visits + ${F} frames for its final policy); ` +
+        'convergence: best mean reward over a complete pass over the frames, then the final policy',
     );
   }
   if (summary.best) lines.push(`best of all: ${f(summary.best.total)} (${summary.best.agent}, seed ${summary.best.seed})`);

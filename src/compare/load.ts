@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StudyStore } from '../store/index.js';
+import type { PolicyTrainSummary } from '../train/policy-train.js';
 import type { TrainSummary } from '../train/summary.js';
 import type { ResolvedTask } from '../train/task.js';
 import { SamstarError } from '../util/errors.js';
@@ -43,7 +44,11 @@ export async function readPlan(dir: string): Promise<ComparePlan> {
   return plan;
 }
 
-/** What is stored of one run: its study (the file's only study, or by name), evaluations and summary.json. */
+/**
+ * What is stored of one run: its study (the file's only study, or by name), evaluations and summary.json
+ * (a black-box run's TrainSummary or a policy run's PolicyTrainSummary, kind 'policy'), the latter only when
+ * it was written for the stored evaluations.
+ */
 export async function loadRun(studyPath: string, run: { agent: string; seed: number; folder: string; study?: string }): Promise<RunInput> {
   if (!existsSync(studyPath)) return { ...run, study: null, evaluations: [] };
   const store = StudyStore.open(studyPath, { readonly: true });
@@ -57,10 +62,10 @@ export async function loadRun(studyPath: string, run: { agent: string; seed: num
   const summaryPath = join(dirname(studyPath), SUMMARY_FILE);
   if (existsSync(summaryPath)) {
     try {
-      const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as TrainSummary;
+      const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as TrainSummary | PolicyTrainSummary;
       if (summary && summary.study === input.study!.name && summary.evaluations === input.evaluations.length) input = { ...input, trainSummary: summary };
     } catch {
-      // An unreadable summary.json only costs the label scores.
+      // An unreadable summary.json only costs the label scores (and a policy run's final figures).
     }
   }
   return input;

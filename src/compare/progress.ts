@@ -10,9 +10,19 @@ import cliProgress from 'cli-progress';
  * mean time per evaluation so far × the evaluations left. A run that stops
  * before its budget (the agent converged, a grid ran out) gives its unused
  * budget back, so the estimate shrinks.
+ *
+ * Policy agents count visits of one frame: their bar shows visits, and the
+ * overall count and estimate weigh each visit as `weight` (1/S) of an
+ * evaluation of S frames, so both stay in one unit of work.
  */
 export interface CompareProgressOptions {
   readonly enabled?: boolean;
+  /** Per agent: evaluations per run in its own unit (default: the budget). */
+  readonly runBudget?: Readonly<Record<string, number>>;
+  /** Per agent: evaluations of S frames one of its evaluations is worth (default 1; a policy visit: 1/S). */
+  readonly weight?: Readonly<Record<string, number>>;
+  /** Per agent: the word for its evaluations on its bar (e.g. "visits"; default none). */
+  readonly unit?: Readonly<Record<string, string>>;
   readonly stream?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Clock in ms (tests). */
   readonly now?: () => number;
@@ -21,6 +31,8 @@ export interface CompareProgressOptions {
 interface AgentState {
   done: number;
   total: number;
+  weight: number;
+  unit: string;
   best: number | null;
   bar?: cliProgress.SingleBar;
 }
@@ -44,20 +56,23 @@ export class CompareProgress {
     this.stream = options.stream ?? process.stderr;
     this.now = options.now ?? (() => performance.now());
     this.enabled = options.enabled ?? true;
-    for (const a of agents) this.agents.set(a, { done: 0, total: seeds * budget, best: null });
-    this.total = agents.length * seeds * budget;
+    for (const a of agents) {
+      const state: AgentState = { done: 0, total: seeds * (options.runBudget?.[a] ?? budget), weight: options.weight?.[a] ?? 1, unit: options.unit?.[a] ?? '', best: null };
+      this.agents.set(a, state);
+      this.total += state.total * state.weight;
+    }
     if (this.enabled && this.stream.isTTY) {
       this.multi = new cliProgress.MultiBar(
         { stream: this.stream, hideCursor: true, clearOnComplete: false, format: '{label} [{bar}] {value}/{total} | {info}', barsize: 30, autopadding: true },
         cliProgress.Presets.shades_classic,
       );
       const width = Math.max(7, ...agents.map((a) => a.length));
-      for (const [name, state] of this.agents) state.bar = this.multi.create(state.total, 0, { label: name.padEnd(width), info: 'best —' });
-      this.overall = this.multi.create(this.total, 0, { label: 'overall'.padEnd(width), info: 'eta —' });
+      for (const [name, state] of this.agents) state.bar = this.multi.create(state.total, 0, { label: name.padEnd(width), info: `${state.unit ? `${state.unit} · ` : ''}best —` });
+      this.overall = this.multi.create(Math.round(this.total), 0, { label: 'overall'.padEnd(width), info: 'eta —' });
     }
   }
 
-  /** Seconds left, from the mean live evaluation time (null before the first live evaluation). */
+  /** Seconds left, from the mean live evaluation time (null before the first live evaluation). Counts are in evaluations of S frames. */
   eta(): number | null {
     if (this.live === 0 || this.liveStarted === null) return null;
     const perEvaluation = (this.now() - this.liveStarted) / this.live / 1000;
@@ -80,16 +95,16 @@ export class CompareProgress {
     const step = Math.max(0, done - before);
     this.runDone.set(key, done);
     state.done += step;
-    this.done += step;
+    this.done += step * state.weight;
     if (!replayed) {
       this.liveStarted ??= this.now();
-      this.live += step;
+      this.live += step * state.weight;
     }
     if (best !== null && Number.isFinite(best) && (state.best === null || best > state.best)) state.best = best;
     this.render(false);
   }
 
-  /** A run ended after `evaluations` of its `budget`: its unused budget leaves the totals. */
+  /** A run ended after `evaluations` of its `budget` (both in the agent's own unit): its unused budget leaves the totals. */
   runEnd(agent: string, seed: number, evaluations: number, budget: number): void {
     const state = this.agents.get(agent);
     if (!state) return;
@@ -97,14 +112,14 @@ export class CompareProgress {
     const counted = this.runDone.get(key) ?? 0;
     if (evaluations > counted) {
       state.done += evaluations - counted;
-      this.done += evaluations - counted;
+      this.done += (evaluations - counted) * state.weight;
       this.runDone.set(key, evaluations);
     }
     const unused = Math.max(0, budget - Math.max(evaluations, counted));
     state.total -= unused;
-    this.total -= unused;
+    this.total -= unused * state.weight;
     state.bar?.setTotal(state.total);
-    this.overall?.setTotal(this.total);
+    this.overall?.setTotal(Math.round(this.total));
     // A plain line when the totals changed (the run stopped early); else the last line still holds.
     this.render(unused > 0);
   }
@@ -112,20 +127,20 @@ export class CompareProgress {
   line(): string {
     const percent = this.total ? Math.floor((100 * this.done) / this.total) : 100;
     const eta = this.eta();
-    const agents = [...this.agents].map(([name, s]) => `${name} ${s.done}/${s.total}${s.best !== null ? ` best ${s.best.toFixed(4)}` : ''}`).join(' · ');
-    return `compare: ${this.done}/${this.total} evaluations (${percent} %)${eta !== null ? ` · about ${formatDuration(eta)} left` : ''} · ${agents}`;
+    const agents = [...this.agents].map(([name, s]) => `${name} ${s.done}/${s.total}${s.unit ? ` ${s.unit}` : ''}${s.best !== null ? ` best ${s.best.toFixed(4)}` : ''}`).join(' · ');
+    return `compare: ${count(this.done)}/${count(this.total)} evaluations (${percent} %)${eta !== null ? ` · about ${formatDuration(eta)} left` : ''} · ${agents}`;
   }
 
   private render(force: boolean): void {
     if (!this.enabled) return;
     if (this.multi) {
-      for (const [, s] of this.agents) s.bar?.update(s.done, { info: `best ${s.best !== null ? s.best.toFixed(4) : '—'}` });
+      for (const [, s] of this.agents) s.bar?.update(s.done, { info: `${s.unit ? `${s.unit} · ` : ''}best ${s.best !== null ? s.best.toFixed(4) : '—'}` });
       const eta = this.eta();
-      this.overall?.update(this.done, { info: `eta ${eta !== null ? formatDuration(eta) : '—'}` });
+      this.overall?.update(Math.round(this.done), { info: `eta ${eta !== null ? formatDuration(eta) : '—'}` });
       return;
     }
     const step = Math.max(1, Math.floor(this.total / 10));
-    if (force || this.done === this.total || Math.floor(this.done / step) !== Math.floor(this.lastLineAt / step)) {
+    if (force || Math.abs(this.done - this.total) < 1e-9 || Math.floor(this.done / step) !== Math.floor(this.lastLineAt / step)) {
       if (this.done === this.lastLineAt && !force) return;
       this.stream.write(`${this.line()}\n`);
       this.lastLineAt = this.done;
@@ -143,6 +158,12 @@ export class CompareProgress {
     this.multi?.stop();
     this.multi = undefined;
   }
+}
+
+/** A count that may be fractional (policy visits weigh 1/S): whole numbers as they are, else one decimal. */
+function count(value: number): string {
+  const rounded = Math.round(value * 10) / 10;
+  return Number.isInteger(rounded) ? String(rounded) : rounded.toFixed(1);
 }
 
 export function formatDuration(seconds: number): string {

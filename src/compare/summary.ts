@@ -1,6 +1,8 @@
+import { isPolicyAgentName } from '../config/task.js';
 import type { ImageScores } from '../measure/evaluate.js';
-import type { KnobSpec, KnobValue } from '../segmenters/knobs.js';
+import type { KnobSpec, KnobValue, KnobValues } from '../segmenters/knobs.js';
 import { effectiveStatus, type EvaluationRecord, type StudyInfo } from '../store/index.js';
+import type { PolicyTrainSummary } from '../train/policy-train.js';
 import type { TrainSummary } from '../train/summary.js';
 import type { ResolvedTask } from '../train/task.js';
 import { holm, mannWhitneyU, spread, type Spread } from '../report/stats.js';
@@ -9,11 +11,39 @@ import { holm, mannWhitneyU, spread, type Spread } from '../report/stats.js';
  * What `DIR/summary.json` of `samstar compare` holds (and `report.json` of
  * `samstar report STUDY`, with one agent and one seed): everything the report
  * shows as a number. Built only from what is stored (the studies, and each
- * run's summary.json for label scores), so it can be rebuilt from disk at any
- * time — after an interruption too.
+ * run's summary.json for label scores and a policy's final figures), so it can
+ * be rebuilt from disk at any time — after an interruption too.
+ *
+ * Black-box agents (cmaes, bo, grid, random) and policy agents (ppo,
+ * reinforce) are compared on the same footing (`measures` puts this into
+ * words in summary.json):
+ *
+ * - Cost. One *evaluation* is the comparison's unit: S frames segmented and
+ *   scored, S = the task's framesPerEvaluation or else all F frames, i.e.
+ *   exactly one black-box evaluation. A policy run scores one frame per visit
+ *   and, after training, its deterministic policy on all F frames; runCompare
+ *   gives it budget × S − F visits, so that it too spends budget × S frames.
+ *   A policy run's `evaluations` and `budget` are in these units (its own
+ *   counts are `visits` and `visitBudget`); `frameEvaluations` counts frames.
+ * - Final figure (`final`; `best`, `perAgent.*.best`, the thresholds and the
+ *   Mann–Whitney tests use it): the mean reward over all F frames of what the
+ *   run delivers — a black-box run's best knobs (its best evaluation when
+ *   evaluations cover every frame; else those knobs re-scored on every frame,
+ *   from the run's summary.json), a policy run's deterministic policy with its
+ *   own knobs per frame (summary.json `policy.total`). A policy run's best
+ *   single visit is one frame's reward and is never compared.
+ * - Convergence (`curve`, and the evaluations to 90 %/95 %), in evaluations.
+ *   Black-box: the best evaluation so far. Policy: the best mean reward over a
+ *   complete pass over the frames so far (a pass visits every frame once, in a
+ *   shuffled order, with sampled actions, so it averages the same F frames a
+ *   black-box evaluation does — what the exploring policy earned, not a setting
+ *   one could deploy), and as the last point, after its last F frames, the
+ *   deterministic policy on every frame. Seconds to 90 %/95 % sum the stored
+ *   evaluation times (learning and the final policy evaluation are not timed).
+ * - mSA/F1: of a black-box run's best knobs, of a policy's per-frame choices.
  */
 export const COMPARE_FORMAT = 'samstar-compare';
-export const COMPARE_VERSION = 1;
+export const COMPARE_VERSION = 2;
 
 /** Fractions of the best reward found by any agent whose reaching is timed. */
 export const REACH_FRACTIONS = [0.9, 0.95] as const;
@@ -22,54 +52,101 @@ export const REACH_KEYS: readonly ReachKey[] = ['90%', '95%'];
 
 export type RunStatus = 'finished' | 'interrupted' | 'failed' | 'running' | 'created' | 'not started';
 
+/** A black-box agent tunes one knob setting; a policy agent (ppo, reinforce) a per-frame policy. */
+export type AgentKind = 'black-box' | 'policy';
+
+export function agentKind(agent: string): AgentKind {
+  return isPolicyAgentName(agent) ? 'policy' : 'black-box';
+}
+
 export interface RunReach {
-  /** 1-based count of evaluations until the best so far first reached the threshold. */
+  /** Evaluations of S frames until the curve first reached the threshold (a black-box run: its 1-based evaluation count). */
   readonly evaluations: number;
+  /** Frames segmented and scored until then. */
+  readonly frameEvaluations: number;
   /** Summed evaluation wall time until then, seconds. */
   readonly seconds: number;
 }
 
+/** What a run's `best.total` is. Only the first three are a run's final figure (compared across agents). */
+export type BestSource = 'best evaluation' | 'best knobs on all frames' | 'deterministic policy on all frames' | 'best evaluation on a frame subset';
+
 export interface RunSummary {
   readonly agent: string;
+  readonly kind: AgentKind;
   readonly seed: number;
   /** The run folder, relative to the compare folder ("runs/cmaes-seed1"), or the study file for a single study. */
   readonly folder: string;
   readonly status: RunStatus;
   readonly message: string | null;
+  /** Evaluations stored in the run's study; a policy run: its cost in evaluations of S frames (frameEvaluations / S). */
   readonly evaluations: number;
+  /** The study's budget; a policy run: in evaluations of S frames ((visitBudget + F) / S). */
   readonly budget: number;
+  /** A policy run: its visits (one frame each, the evaluations in its study) and their budget; null for a black-box run. */
+  readonly visits: number | null;
+  readonly visitBudget: number | null;
+  /** Frames segmented and scored by the run (a finished policy run: its visits + F for the final policy evaluation). */
+  readonly frameEvaluations: number;
   /** Evaluations with a NaN reward. */
   readonly failed: number;
-  readonly best: { readonly total: number; readonly index: number; readonly knobs: Record<string, KnobValue>; readonly terms: Record<string, number> } | null;
+  /**
+   * The run's final figure: the mean reward over all F frames of what it delivers (null when not known: an
+   * unfinished policy run, or an unfinished black-box run whose evaluations used frame subsets). Compared across agents.
+   */
+  readonly final: number | null;
+  /**
+   * What the run delivers. A black-box run: its best evaluation (index, tuned knobs), `total` its final figure
+   * (or, with `source` 'best evaluation on a frame subset', the subset mean when no final figure is stored yet).
+   * A policy run: its deterministic policy (index null; knobs {} — they differ per frame, see `policy`); null until it finished.
+   */
+  readonly best: { readonly total: number; readonly index: number | null; readonly knobs: Record<string, KnobValue>; readonly terms: Record<string, number>; readonly source: BestSource } | null;
+  /** A finished policy run: the knobs its deterministic policy chose per frame, and its learning. */
+  readonly policy: { readonly updates: number; readonly rolloutSize: number; readonly perFrame: { frame: string; total: number; knobs: KnobValues }[] } | null;
   readonly reach: Record<ReachKey, RunReach | null>;
   /** Summed evaluation wall time, seconds. */
   readonly seconds: number;
-  /** Label scores of this run's best knobs on every labelled frame (null without labels or when the run did not finish). */
+  /** Label scores of what the run delivers (best knobs, or the policy's per-frame knobs) on every labelled frame (null without labels or when the run did not finish). */
   readonly labelScores: ImageScores | null;
-  /** Best reward so far after each evaluation (null until the first finite reward). */
+  /** Best all-frames reward so far after each evaluation of S frames (null until the first one; see the top of this file for policy runs). */
   readonly curve: (number | null)[];
 }
 
 export interface AgentSummary {
   readonly agent: string;
+  readonly kind: AgentKind;
   /** Planned runs (seeds). */
   readonly runs: number;
   /** Runs that ended by their budget or the agent's own stop. */
   readonly finished: number;
-  /** Best reward of each run with a finite one, in seed order. */
+  /** Final figure of each run that has one, in seed order. */
   readonly bestValues: number[];
   readonly best: Spread;
+  /** Cost per run in evaluations of S frames. */
   readonly evaluations: Spread;
+  /** Frames segmented and scored per run. */
+  readonly frameEvaluations: Spread;
   readonly seconds: Spread;
-  readonly reach: Record<ReachKey, { readonly reached: number; readonly evaluations: Spread; readonly seconds: Spread }>;
+  readonly reach: Record<ReachKey, { readonly reached: number; readonly evaluations: Spread; readonly frameEvaluations: Spread; readonly seconds: Spread }>;
   /** Mean ± std over the runs with label scores. */
   readonly labelScores: { readonly msa: Spread; readonly f1: Spread } | null;
-  /** The agent's best run: its seed, reward (and terms), tuned knobs and label scores. */
+  /**
+   * A black-box agent's best run: its seed, final reward (and terms), tuned knobs and label scores (the report
+   * segments frames with these knobs). Null for a policy agent: no one knob setting describes a policy (see bestPolicy).
+   */
   readonly bestRun: {
     readonly seed: number;
     readonly total: number;
     readonly terms: Record<string, number>;
     readonly knobs: Record<string, KnobValue>;
+    readonly labelScores: ImageScores | null;
+  } | null;
+  /** A policy agent's best run: its seed, final reward (the deterministic policy on all frames), terms and label scores. */
+  readonly bestPolicy: {
+    readonly seed: number;
+    readonly folder: string;
+    readonly total: number;
+    readonly terms: Record<string, number>;
     readonly labelScores: ImageScores | null;
   } | null;
 }
@@ -114,14 +191,23 @@ export interface CompareSummary {
   };
   readonly agents: string[];
   readonly seeds: number[];
+  /** Evaluations of S frames per run (a policy run: budget × S visits). */
   readonly budget: number;
+  /** What the figures mean when black-box and policy agents are compared (words for readers of summary.json). */
+  readonly measures: {
+    /** S: frames per evaluation, the unit of cost (the task's framesPerEvaluation, else all its frames). */
+    readonly framesPerEvaluation: number;
+    readonly final: string;
+    readonly cost: string;
+    readonly convergence: string;
+  };
   readonly default: { readonly total: number; readonly terms: Record<string, number>; readonly knobs: Record<string, KnobValue>; readonly labelScores: ImageScores | null } | null;
-  /** The best reward found by any run. */
+  /** The best final figure of any run (see RunSummary.final). */
   readonly best: { readonly total: number; readonly agent: string; readonly seed: number } | null;
   /** Reward thresholds for `reach`: best − (1 − f)·|best| (f·best for a positive best). */
   readonly thresholds: Record<ReachKey, number | null>;
   readonly perAgent: AgentSummary[];
-  /** Mann–Whitney U between every pair of agents on their runs' final best rewards. */
+  /** Mann–Whitney U between every pair of agents on their runs' final figures (RunSummary.final). */
   readonly tests: PairTest[];
   readonly runs: RunSummary[];
   /** Size distributions of the default and tuned segmentations (filled in with the report's images). */
@@ -138,8 +224,8 @@ export interface RunInput {
   /** Null when the run never started. */
   readonly study: StudyInfo | null;
   readonly evaluations: readonly EvaluationRecord[];
-  /** The run's summary.json (label scores of its best knobs). */
-  readonly trainSummary?: TrainSummary | null;
+  /** The run's summary.json (label scores of its best knobs; a policy run's final figures), when it matches the study. */
+  readonly trainSummary?: TrainSummary | PolicyTrainSummary | null;
   /** An error that ended the run, when known. */
   readonly error?: string;
 }
@@ -172,13 +258,79 @@ export function bestCurve(evaluations: readonly EvaluationRecord[]): (number | n
     });
 }
 
-function reachOf(evaluations: readonly EvaluationRecord[], threshold: number | null): RunReach | null {
-  if (threshold === null) return null;
-  const sorted = [...evaluations].sort((a, b) => a.index - b.index);
+/**
+ * One measurement of an all-frames mean reward on a run's way: after `cost`
+ * frame-evaluations and `ms` of summed evaluation time, `value` (null: none
+ * at this point, e.g. a failed evaluation).
+ */
+export interface CurvePoint {
+  readonly cost: number;
+  readonly ms: number;
+  readonly value: number | null;
+}
+
+/** A black-box run's points: one per evaluation (S frames each, or the frames it stored). */
+function blackBoxPoints(sorted: readonly EvaluationRecord[], framesPerEvaluation: number): CurvePoint[] {
+  let cost = 0;
   let ms = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    ms += sorted[i].ms;
-    if (Number.isFinite(sorted[i].total) && sorted[i].total >= threshold) return { evaluations: i + 1, seconds: ms / 1000 };
+  return sorted.map((e) => {
+    cost += e.frames.length || framesPerEvaluation;
+    ms += e.ms;
+    return { cost, ms, value: Number.isFinite(e.total) ? e.total : null };
+  });
+}
+
+/**
+ * A policy run's points: the mean reward of each complete pass over the F
+ * frames (visits p·F … (p+1)·F − 1; a pass with a failed visit has none), and,
+ * once the run finished, its deterministic policy on every frame, F frames
+ * later (that evaluation's time is not stored: it adds no seconds). A trailing
+ * incomplete pass costs its visits but gives no point.
+ */
+export function policyPoints(sorted: readonly EvaluationRecord[], frames: number, final: number | null): CurvePoint[] {
+  const points: CurvePoint[] = [];
+  let ms = 0;
+  let sum = 0;
+  let failed = false;
+  sorted.forEach((e, i) => {
+    ms += e.ms;
+    if (Number.isFinite(e.total)) sum += e.total;
+    else failed = true;
+    if ((i + 1) % frames === 0) {
+      points.push({ cost: i + 1, ms, value: failed ? null : sum / frames });
+      sum = 0;
+      failed = false;
+    }
+  });
+  if (final !== null) points.push({ cost: sorted.length + frames, ms, value: final });
+  return points;
+}
+
+/** Best so far after each evaluation of S frames: entry k − 1 holds the best value of the points that cost ≤ k·S frames. */
+export function curveOf(points: readonly CurvePoint[], framesPerEvaluation: number): (number | null)[] {
+  if (points.length === 0) return [];
+  const length = Math.ceil(points[points.length - 1].cost / framesPerEvaluation - 1e-9);
+  const curve: (number | null)[] = [];
+  let best = -Infinity;
+  let p = 0;
+  for (let k = 1; k <= length; k++) {
+    while (p < points.length && points[p].cost <= k * framesPerEvaluation + 1e-9) {
+      const v = points[p].value;
+      if (v !== null && v > best) best = v;
+      p++;
+    }
+    curve.push(Number.isFinite(best) ? best : null);
+  }
+  return curve;
+}
+
+function reachOf(points: readonly CurvePoint[], threshold: number | null, framesPerEvaluation: number, blackBox: boolean): RunReach | null {
+  if (threshold === null) return null;
+  for (let i = 0; i < points.length; i++) {
+    const v = points[i].value;
+    if (v !== null && v >= threshold) {
+      return { evaluations: blackBox ? i + 1 : points[i].cost / framesPerEvaluation, frameEvaluations: points[i].cost, seconds: points[i].ms / 1000 };
+    }
   }
   return null;
 }
@@ -202,73 +354,166 @@ function pickTuned(knobs: Record<string, KnobValue> | undefined, tuned: readonly
   return out;
 }
 
+function isPolicySummary(summary: TrainSummary | PolicyTrainSummary | null | undefined): summary is PolicyTrainSummary {
+  return (summary as { kind?: unknown } | null | undefined)?.kind === 'policy';
+}
+
+/**
+ * A policy run's visits in a comparison with `budget` evaluations of S frames: budget × S frames in all, F of
+ * them for scoring the final policy on every frame (so fewer than 1 when budget × S ≤ F: too small a budget).
+ */
+export function policyVisitBudget(budget: number, framesPerEvaluation: number, frames: number): number {
+  return budget * framesPerEvaluation - frames;
+}
+
+/** The frames one evaluation stands for in a comparison of this task (S). */
+export function framesPerEvaluationOf(task: ResolvedTask): number {
+  const frames = Math.max(1, task.data.frames.length);
+  return Math.min(frames, task.framesPerEvaluation ?? frames);
+}
+
+/** The words `measures` holds: what the figures of a summary mean. */
+export function describeMeasures(frames: number, framesPerEvaluation: number): CompareSummary['measures'] {
+  const S = framesPerEvaluation;
+  const unit = S === frames ? `all ${frames} frame(s)` : `${S} of the ${frames} frames`;
+  return {
+    framesPerEvaluation: S,
+    final:
+      `best (and the thresholds, the Mann–Whitney tests, perAgent best): each run's final figure, the mean reward over all ${frames} frame(s) of what it delivers — ` +
+      `a black-box run's best knobs${S === frames ? ' (its best evaluation)' : ' (re-scored on every frame)'}, a policy run's deterministic policy with its own knobs per frame; ` +
+      'a policy run\'s single visits (one frame each) are never compared with black-box evaluations',
+    cost:
+      `evaluations (budget, evaluations, to 90 %/95 %) count units of ${unit} segmented and scored: one black-box evaluation, or ${S} policy visit(s) of one frame each; ` +
+      `every run spends budget × ${S} frames — a policy run budget × ${S} − ${frames} visits and ${frames} for scoring its final policy on every frame ` +
+      '(its own counts are visits and visitBudget); frameEvaluations counts frames',
+    convergence:
+      'best all-frames mean reward so far, after each evaluation: black-box, the best evaluation so far; policy, the best mean reward over a complete pass over the frames ' +
+      '(every frame once, sampled actions: what the exploring policy earned, not a deployable setting), and last the deterministic policy on every frame; ' +
+      'seconds sum stored evaluation times (not learning, not the final policy evaluation)',
+  };
+}
+
 export function buildCompareSummary(input: BuildCompareInput): CompareSummary {
   const { task } = input;
   const tuned = task.knobSpace.map((s) => s.name);
+  const frames = Math.max(1, task.data.frames.length);
+  const S = framesPerEvaluationOf(task);
 
-  // The best reward of every run, and the best of all.
+  // Per run: what it delivers (its final figure) and the points of its convergence curve.
+  const prepared = input.runs.map((run) => {
+    const kind = agentKind(run.agent);
+    const sorted = [...run.evaluations].sort((a, b) => a.index - b.index);
+    const trainSummary = run.trainSummary ?? null;
+    if (kind === 'policy') {
+      const policy = isPolicySummary(trainSummary) ? trainSummary.policy : null;
+      const final = policy && Number.isFinite(policy.total) ? policy.total : null;
+      const best: RunSummary['best'] = final !== null ? { total: final, index: null, knobs: {}, terms: finiteTerms(policy!.terms), source: 'deterministic policy on all frames' } : null;
+      return {
+        kind,
+        sorted,
+        final,
+        best,
+        points: policyPoints(sorted, frames, final),
+        labelScores: final !== null ? (policy!.labelScores ?? null) : null,
+        policy: final !== null && isPolicySummary(trainSummary) ? { updates: trainSummary.updates, rolloutSize: trainSummary.rolloutSize, perFrame: policy!.perFrame } : null,
+      };
+    }
+    let top: EvaluationRecord | undefined;
+    for (const e of sorted) if (Number.isFinite(e.total) && (!top || e.total > top.total)) top = e;
+    const stored = trainSummary && !isPolicySummary(trainSummary) && top && trainSummary.best?.index === top.index ? trainSummary.best : null;
+    let best: RunSummary['best'] = null;
+    if (top) {
+      const knobs = pickTuned(top.knobs, tuned);
+      if (S >= frames) best = { total: top.total, index: top.index, knobs, terms: finiteTerms(top.terms), source: 'best evaluation' };
+      else if (stored?.allFrames && Number.isFinite(stored.allFrames.total)) best = { total: stored.allFrames.total, index: top.index, knobs, terms: finiteTerms(stored.allFrames.terms), source: 'best knobs on all frames' };
+      else best = { total: top.total, index: top.index, knobs, terms: finiteTerms(top.terms), source: 'best evaluation on a frame subset' };
+    }
+    return {
+      kind,
+      sorted,
+      final: best && best.source !== 'best evaluation on a frame subset' ? best.total : null,
+      best,
+      points: blackBoxPoints(sorted, S),
+      labelScores: stored?.labelScores ?? null,
+      policy: null,
+    };
+  });
+
+  // The best final figure of all runs, and the thresholds it sets.
   let overall: { total: number; agent: string; seed: number } | null = null;
-  const bestOfRun = input.runs.map((run) => {
-    let best: EvaluationRecord | undefined;
-    for (const e of run.evaluations) if (Number.isFinite(e.total) && (!best || e.total > best.total || (e.total === best.total && e.index < best.index))) best = e;
-    if (best && (!overall || best.total > overall.total)) overall = { total: best.total, agent: run.agent, seed: run.seed };
-    return best;
+  input.runs.forEach((run, i) => {
+    const final = prepared[i].final;
+    if (final !== null && (!overall || final > overall.total)) overall = { total: final, agent: run.agent, seed: run.seed };
   });
   const overallBest = overall as { total: number; agent: string; seed: number } | null;
   const thresholds = {} as Record<ReachKey, number | null>;
   REACH_KEYS.forEach((key, i) => (thresholds[key] = overallBest ? reachThreshold(overallBest.total, REACH_FRACTIONS[i]) : null));
 
   const runs: RunSummary[] = input.runs.map((run, i) => {
-    const best = bestOfRun[i];
+    const p = prepared[i];
     const status = runStatus(run);
     const reach = {} as Record<ReachKey, RunReach | null>;
-    for (const key of REACH_KEYS) reach[key] = reachOf(run.evaluations, thresholds[key]);
-    const scores = run.trainSummary?.best?.labelScores ?? null;
+    for (const key of REACH_KEYS) reach[key] = reachOf(p.points, thresholds[key], S, p.kind === 'black-box');
+    const frameEvaluations = p.points.length ? Math.max(p.points[p.points.length - 1].cost, p.kind === 'policy' ? p.sorted.length : 0) : p.sorted.length;
+    const policy = p.kind === 'policy';
+    const visitBudget = policy ? (run.study?.budget ?? policyVisitBudget(input.budget, S, frames)) : null;
     return {
       agent: run.agent,
+      kind: p.kind,
       seed: run.seed,
       folder: run.folder,
       status,
       message: run.error ?? run.study?.message ?? null,
-      evaluations: run.evaluations.length,
-      budget: run.study?.budget ?? input.budget,
-      failed: run.evaluations.filter((e) => Number.isNaN(e.total)).length,
-      best: best ? { total: best.total, index: best.index, knobs: pickTuned(best.knobs, tuned), terms: finiteTerms(best.terms) } : null,
+      evaluations: policy ? frameEvaluations / S : p.sorted.length,
+      budget: policy ? (visitBudget! + frames) / S : (run.study?.budget ?? input.budget),
+      visits: policy ? p.sorted.length : null,
+      visitBudget,
+      frameEvaluations,
+      failed: p.sorted.filter((e) => Number.isNaN(e.total)).length,
+      final: p.final,
+      best: p.best,
+      policy: p.policy,
       reach,
-      seconds: run.evaluations.reduce((s, e) => s + e.ms, 0) / 1000,
-      labelScores: scores && best && run.trainSummary?.best?.index === best.index ? scores : null,
-      curve: bestCurve(run.evaluations),
+      seconds: p.sorted.reduce((s, e) => s + e.ms, 0) / 1000,
+      labelScores: p.labelScores,
+      curve: p.kind === 'black-box' ? bestCurve(p.sorted) : curveOf(p.points, S),
     };
   });
 
   const perAgent: AgentSummary[] = input.agents.map((agent) => {
+    const kind = agentKind(agent);
     const mine = runs.filter((r) => r.agent === agent);
-    const withBest = mine.filter((r) => r.best !== null);
-    const bestValues = withBest.map((r) => r.best!.total);
+    const started = mine.filter((r) => r.status !== 'not started');
+    const withFinal = mine.filter((r) => r.final !== null);
+    const bestValues = withFinal.map((r) => r.final!);
     const reach = {} as AgentSummary['reach'];
     for (const key of REACH_KEYS) {
       const reached = mine.filter((r) => r.reach[key] !== null);
       reach[key] = {
         reached: reached.length,
         evaluations: spread(reached.map((r) => r.reach[key]!.evaluations)),
+        frameEvaluations: spread(reached.map((r) => r.reach[key]!.frameEvaluations)),
         seconds: spread(reached.map((r) => r.reach[key]!.seconds)),
       };
     }
     const scored = mine.filter((r) => r.labelScores !== null);
-    const top = withBest.reduce<RunSummary | null>((acc, r) => (!acc || r.best!.total > acc.best!.total ? r : acc), null);
+    const top = withFinal.reduce<RunSummary | null>((acc, r) => (!acc || r.final! > acc.final! ? r : acc), null);
     return {
       agent,
+      kind,
       runs: input.seeds.length,
       finished: mine.filter((r) => r.status === 'finished').length,
       bestValues,
       best: spread(bestValues),
-      evaluations: spread(mine.filter((r) => r.status !== 'not started').map((r) => r.evaluations)),
-      seconds: spread(mine.filter((r) => r.status !== 'not started').map((r) => r.seconds)),
+      evaluations: spread(started.map((r) => r.evaluations)),
+      frameEvaluations: spread(started.map((r) => r.frameEvaluations)),
+      seconds: spread(started.map((r) => r.seconds)),
       reach,
       labelScores: scored.length
         ? { msa: spread(scored.map((r) => r.labelScores!.msa ?? Number.NaN)), f1: spread(scored.map((r) => r.labelScores!.f1)) }
         : null,
-      bestRun: top ? { seed: top.seed, total: top.best!.total, terms: top.best!.terms, knobs: top.best!.knobs, labelScores: top.labelScores } : null,
+      bestRun: top && kind === 'black-box' ? { seed: top.seed, total: top.final!, terms: top.best!.terms, knobs: top.best!.knobs, labelScores: top.labelScores } : null,
+      bestPolicy: top && kind === 'policy' ? { seed: top.seed, folder: top.folder, total: top.final!, terms: top.best!.terms, labelScores: top.labelScores } : null,
     };
   });
 
@@ -309,6 +554,7 @@ export function buildCompareSummary(input: BuildCompareInput): CompareSummary {
     agents: [...input.agents],
     seeds: [...input.seeds],
     budget: input.budget,
+    measures: describeMeasures(frames, S),
     default: defaultResult
       ? { total: defaultResult.total, terms: finiteTerms(defaultResult.terms), knobs: pickTuned(defaultExtra.knobs, tuned), labelScores: defaultExtra.labelScores ?? null }
       : null,
@@ -322,7 +568,11 @@ export function buildCompareSummary(input: BuildCompareInput): CompareSummary {
   };
 }
 
-/** The per-agent CSV (one row per agent; empty cells where a value is missing). */
+/**
+ * The per-agent CSV (one row per agent; empty cells where a value is missing). best_*: the runs' final
+ * figures (mean reward over all frames of the best knobs / the deterministic policy); evaluations_*: in
+ * evaluations of frames_per_evaluation frames (a policy agent's visits ÷ that); frame_evaluations_*: frames.
+ */
 export function compareCsv(summary: CompareSummary): string {
   const header = [
     'agent', 'runs', 'finished',
@@ -332,6 +582,7 @@ export function compareCsv(summary: CompareSummary): string {
     'evaluations_mean', 'seconds_mean',
     'msa_mean', 'msa_std', 'f1_mean', 'f1_std',
     'best_seed', 'best_knobs',
+    'kind', 'frames_per_evaluation', 'frame_evaluations_to_90_mean', 'frame_evaluations_to_95_mean', 'frame_evaluations_mean',
   ];
   const cell = (v: unknown): string => {
     if (v === null || v === undefined) return '';
@@ -347,7 +598,8 @@ export function compareCsv(summary: CompareSummary): string {
       a.reach['95%'].reached, a.reach['95%'].evaluations.mean, a.reach['95%'].seconds.mean,
       a.evaluations.mean, a.seconds.mean,
       a.labelScores?.msa.mean, a.labelScores?.msa.std, a.labelScores?.f1.mean, a.labelScores?.f1.std,
-      a.bestRun?.seed, a.bestRun ? JSON.stringify(a.bestRun.knobs) : null,
+      a.bestRun?.seed ?? a.bestPolicy?.seed, a.bestRun ? JSON.stringify(a.bestRun.knobs) : null,
+      a.kind, summary.measures.framesPerEvaluation, a.reach['90%'].frameEvaluations.mean, a.reach['95%'].frameEvaluations.mean, a.frameEvaluations.mean,
     ]
       .map(cell)
       .join(','),

@@ -46,6 +46,33 @@ describe('compare progress', () => {
     p.stop();
   });
 
+  it('counts a policy agent\'s visits on its bar and as 1/S evaluation overall', () => {
+    let now = 0;
+    const { stream, lines } = sink();
+    // S = 4 frames per evaluation, budget 3: cmaes 3 evaluations per run; ppo 3 × 4 − 4 = 8 visits (+ its final policy, not counted).
+    const p = new CompareProgress(['cmaes', 'ppo'], 1, 3, { stream, now: () => now, runBudget: { ppo: 8 }, weight: { ppo: 0.25 }, unit: { ppo: 'visits' } });
+    expect(p.counts).toEqual({ done: 0, total: 5 });
+    p.runStart();
+    for (let i = 1; i <= 3; i++) {
+      now += 1000;
+      p.evaluation('cmaes', 1, i, false, 0.5);
+    }
+    p.runEnd('cmaes', 1, 3, 3);
+    for (let i = 1; i <= 6; i++) {
+      now += 250;
+      p.evaluation('ppo', 1, i, false, 0.1 * i);
+    }
+    // 4.5 evaluations' worth in 4.5 s: 1 s each, 0.5 left.
+    expect(p.counts).toEqual({ done: 4.5, total: 5 });
+    expect(p.eta()).toBeCloseTo(0.5, 10);
+    expect(p.line()).toMatch(/^compare: 4\.5\/5 evaluations \(90 %\) · about 1 s left · cmaes 3\/3 best 0\.5000 · ppo 6\/8 visits best 0\.6000$/);
+    // Stopped after 6 visits: the 2 unused ones (half an evaluation) leave the total.
+    p.runEnd('ppo', 1, 6, 8);
+    expect(p.counts).toEqual({ done: 4.5, total: 4.5 });
+    expect(lines.length).toBeGreaterThan(0);
+    p.stop();
+  });
+
   it('prints nothing when disabled, and formats durations', () => {
     const { stream, lines } = sink();
     const p = new CompareProgress(['cmaes'], 1, 4, { stream, enabled: false });

@@ -26,10 +26,10 @@ export const command: CommandModule<object, CompareArgs> = {
   builder: (y) =>
     y
       .option('config', { type: 'string', demandOption: true, describe: 'task config (YAML); its agent, seed and budget are the defaults' })
-      .option('agents', { type: 'string', default: 'cmaes,bo,grid,random', describe: 'agents to compare, comma-separated' })
+      .option('agents', { type: 'string', default: 'cmaes,bo,grid,random', describe: 'agents to compare, comma-separated: black-box cmaes, bo, grid, random; policy ppo, reinforce (a contextual policy per run)' })
       .option('seeds', { type: 'number', default: 3, describe: 'seeds per agent (the task seed, +1, +2, …)' })
       .option('seed', { type: 'number', describe: 'first seed (overrides the task seed)' })
-      .option('budget', { type: 'number', describe: 'evaluations per run (overrides the task budget)' })
+      .option('budget', { type: 'number', describe: 'evaluations per run (overrides the task budget); a policy agent spends the same frames: budget × S − F visits of one frame, then F to score its final policy (S frames per evaluation, F frames)' })
       .option('frames', { type: 'string', array: true, describe: 'frames: a glob (quote it), a folder, or files (overrides data.frames)' })
       .option('labels', { type: 'string', describe: 'folder of label images (overrides data.labels)' })
       .option('out', { type: 'string', describe: 'output folder (default: runs/<task name>-compare)' })
@@ -39,7 +39,8 @@ export const command: CommandModule<object, CompareArgs> = {
       .option('overlay-frames', { type: 'number', default: 3, describe: 'frames shown as default vs tuned overlays in the report' })
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
       .option('progress', { type: 'boolean', default: true, describe: 'progress bars on stderr (--no-progress to hide)' })
-      .example('$0 compare --config configs/tasks/synthetic-nuclei.yaml --agents cmaes,bo,grid,random --seeds 3 --budget 40 --out runs/cmp', 'four agents, three seeds each') as never,
+      .example('$0 compare --config configs/tasks/synthetic-nuclei.yaml --agents cmaes,bo,grid,random --seeds 3 --budget 40 --out runs/cmp', 'four agents, three seeds each')
+      .example('$0 compare --config configs/tasks/synthetic-nuclei.yaml --agents cmaes,ppo --seeds 5 --budget 100 --out runs/cmp-ppo', 'best static knobs vs a contextual PPO policy, on the same frames') as never,
   handler: async (args) => {
     // Heavy modules load only when this command runs: the CLI starts fast for every other command.
     const { loadTaskConfig } = await import('../../config/task.js');
@@ -47,6 +48,7 @@ export const command: CommandModule<object, CompareArgs> = {
     const { runCompare, seedList } = await import('../../compare/compare.js');
     const { CompareProgress } = await import('../../compare/progress.js');
     const { formatCompareSummary } = await import('../../compare/format.js');
+    const { agentKind, framesPerEvaluationOf, policyVisitBudget } = await import('../../compare/summary.js');
     if (args.budget !== undefined && (!Number.isInteger(args.budget) || args.budget < 1)) {
       throw new SamstarError('ARGUMENT_INVALID', `--budget must be a whole number ≥ 1 (got ${args.budget})`);
     }
@@ -60,10 +62,21 @@ export const command: CommandModule<object, CompareArgs> = {
     const seeds = seedList(task.seed, args.seeds);
     const out = resolve(args.out ?? join('runs', `${task.name}-compare`));
     const budget = task.budget;
+    // Policy agents (ppo, reinforce) visit one frame per evaluation: budget × S − F visits and a final evaluation on all F frames
+    // cost what budget evaluations of S frames do.
+    const framesPerEvaluation = framesPerEvaluationOf(task);
+    const visits = policyVisitBudget(budget, framesPerEvaluation, task.data.frames.length);
+    const policyAgents = agents.filter((a) => agentKind(a) === 'policy');
+    const perAgent = <T,>(value: (agent: string) => T): Record<string, T> => Object.fromEntries(policyAgents.map((a) => [a, value(a)]));
 
     const controller = new AbortController();
     let interrupts = 0;
-    const progress = new CompareProgress(agents, seeds.length, budget, { enabled: args.progress });
+    const progress = new CompareProgress(agents, seeds.length, budget, {
+      enabled: args.progress,
+      runBudget: perAgent(() => visits),
+      weight: perAgent(() => 1 / framesPerEvaluation),
+      unit: perAgent(() => 'visits'),
+    });
     const onSigint = (): void => {
       interrupts++;
       if (interrupts === 1) {
@@ -77,7 +90,9 @@ export const command: CommandModule<object, CompareArgs> = {
     process.on('SIGINT', onSigint);
     const rel = (p: string): string => relative(process.cwd(), p) || p;
     process.stderr.write(
-      `samstar: comparing ${agents.join(', ')} × seeds ${seeds.join(', ')} on ${task.data.frames.length} frame(s), tuning ${task.knobSpace.map((s) => s.name).join(', ')}, ${budget} evaluations per run → ${rel(out)}\n`,
+      `samstar: comparing ${agents.join(', ')} × seeds ${seeds.join(', ')} on ${task.data.frames.length} frame(s), tuning ${task.knobSpace.map((s) => s.name).join(', ')}, ${budget} evaluations per run` +
+        (policyAgents.length ? ` (${policyAgents.join(', ')}: ${visits} visits of one frame per run + its final policy on all ${task.data.frames.length} frames, the same ${budget * framesPerEvaluation} frame-evaluations)` : '') +
+        ` → ${rel(out)}\n`,
     );
     try {
       const result = await runCompare({
@@ -101,8 +116,8 @@ export const command: CommandModule<object, CompareArgs> = {
           if (!replayed && Number.isNaN(evaluation.total)) progress.log(`samstar: ${agent} seed ${seed}: evaluation #${evaluation.index} gave a NaN reward${evaluation.error ? `: ${evaluation.error.split('\n')[0]}` : ''}`);
           progress.evaluation(agent, seed, done, replayed, best ? best.total : null);
         },
-        onRunEnd: ({ agent, seed, evaluations, status }) => {
-          if (status !== 'interrupted') progress.runEnd(agent, seed, evaluations, budget);
+        onRunEnd: ({ agent, seed, evaluations, status, budget: runBudget }) => {
+          if (status !== 'interrupted') progress.runEnd(agent, seed, evaluations, runBudget);
         },
       });
       progress.stop();
