@@ -9,6 +9,7 @@ import { edge } from './terms/edge.js';
 import { meanIou } from './terms/mean-iou.js';
 import { msa } from './terms/msa.js';
 import { overlap } from './terms/overlap.js';
+import { prompts } from './terms/prompts.js';
 import { f1, precision, recall } from './terms/detection.js';
 import { sa } from './terms/sa.js';
 import { shape } from './terms/shape.js';
@@ -18,7 +19,7 @@ import type { RewardTerm } from './types.js';
 /** Every reward term type, by the name a config's `type:` uses. */
 export const rewardTerms: Readonly<Record<string, RewardTerm<never>>> = Object.freeze(
   Object.fromEntries(
-    [size, shape, count, overlap, coverage, edge, contrast, border, precision, recall, f1, sa, msa, meanIou, dice, diameterErrorTerm].map(
+    [size, shape, count, overlap, coverage, edge, contrast, border, precision, recall, f1, sa, msa, meanIou, dice, diameterErrorTerm, prompts].map(
       (term) => [term.type, term as unknown as RewardTerm<never>],
     ),
   ),

@@ -147,3 +147,30 @@ export function toTransition(
     ...(extra.nextObservation === undefined ? {} : { nextObservation: extra.nextObservation }),
   };
 }
+
+/** What a training run keeps of each update (summary.json's `learning` list): the figures worth plotting. */
+export interface UpdateRecord {
+  readonly meanReward: number;
+  readonly policyLoss: number;
+  readonly valueLoss: number;
+  readonly entropy: number;
+  readonly std: number;
+  readonly approxKl: number;
+  readonly clipFraction: number;
+  readonly explainedVariance: number;
+  readonly ms: number;
+}
+
+export function updateRecord(stats: LearnStats): UpdateRecord {
+  return {
+    meanReward: stats.meanReward,
+    policyLoss: stats.policyLoss,
+    valueLoss: stats.valueLoss,
+    entropy: stats.entropy,
+    std: stats.std,
+    approxKl: stats.approxKl,
+    clipFraction: stats.clipFraction,
+    explainedVariance: stats.explainedVariance,
+    ms: stats.milliseconds,
+  };
+}

@@ -66,6 +66,8 @@ export const DriftSchema = z.strictObject({
   diameter: z.number().positive().optional(),
   /** Contrast at the last frame (start: contrast). */
   contrast: z.number().min(0).max(1).optional(),
+  /** Particles per frame at the last frame (start: count; needs `count`), rounded per frame: e.g. ripening, where particles grow and their number falls. */
+  count: z.number().int().min(0).optional(),
   /** linear: straight from start to end; sine: (1 − cos(π·cycles·t))/2, smooth, and back again for even cycles. */
   profile: z.enum(['linear', 'sine']).default('linear'),
   cycles: z.number().positive().max(1000).default(1),
@@ -87,7 +89,13 @@ export function parseSynthFrameOptions(input: unknown): SynthFrameOptions {
 }
 
 export function parseSynthSeriesOptions(input: unknown): SynthSeriesOptions {
-  return checkCombined(parseWith(SynthSeriesSchema, input));
+  const options = checkCombined(parseWith(SynthSeriesSchema, input));
+  if (options.drift?.count !== undefined && options.count === undefined) {
+    throw new SamstarError('CONFIG_INVALID', `synth options: "drift.count" (${options.drift.count}) needs a starting "count"${options.density !== undefined ? ` (the frames are set by "density" ${options.density})` : ''}`, {
+      hint: 'set count (particles in the first frame) together with drift.count (particles in the last frame)',
+    });
+  }
+  return options;
 }
 
 /** Particles to place: count, else density·area/10⁴, else 50. */
@@ -121,6 +129,7 @@ export function frameOptionsAt(options: SynthSeriesOptions, index: number): Synt
     ...frame,
     diameter: { ...frame.diameter, median: lerp(frame.diameter.median, drift.diameter) },
     contrast: lerp(frame.contrast, drift.contrast),
+    ...(drift.count === undefined || frame.count === undefined ? {} : { count: Math.round(lerp(frame.count, drift.count)) }),
   };
 }
 

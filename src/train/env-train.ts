@@ -1,4 +1,4 @@
-import { toTransition, type ActResult, type LearnStats, type PolicyAgent, type Transition } from '../../agents/policy/types.js';
+import { toTransition, updateRecord, type ActResult, type LearnStats, type PolicyAgent, type Transition, type UpdateRecord } from '../../agents/policy/types.js';
 import type { Env, Space } from '../../envs/types.js';
 import { SamstarError } from '../util/errors.js';
 
@@ -79,18 +79,9 @@ export interface EnvTrainOptions {
   readonly onEpisode?: (event: EpisodeEvent) => void;
 }
 
-export interface LearningRecord {
+export interface LearningRecord extends UpdateRecord {
   readonly update: number;
   readonly steps: number;
-  readonly meanReward: number;
-  readonly policyLoss: number;
-  readonly valueLoss: number;
-  readonly entropy: number;
-  readonly std: number;
-  readonly approxKl: number;
-  readonly clipFraction: number;
-  readonly explainedVariance: number;
-  readonly ms: number;
 }
 
 export interface EnvTrainSummary {
@@ -193,19 +184,7 @@ export async function trainOnEnv(env: VectorEnv, agent: PolicyAgent, options: En
     const stats = await agent.learn(batch);
     learnMs += performance.now() - t;
     updates++;
-    learning.push({
-      update: updates,
-      steps,
-      meanReward: stats.meanReward,
-      policyLoss: stats.policyLoss,
-      valueLoss: stats.valueLoss,
-      entropy: stats.entropy,
-      std: stats.std,
-      approxKl: stats.approxKl,
-      clipFraction: stats.clipFraction,
-      explainedVariance: stats.explainedVariance,
-      ms: stats.milliseconds,
-    });
+    learning.push({ update: updates, steps, ...updateRecord(stats) });
     options.onUpdate?.({ update: updates, stats, steps, episodes: returns.length, meanReturn: meanOfLast(returns) });
   };
 

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { ppoOptionsSchema, reinforceOptionsSchema } from '../../agents/policy/options.js';
 import { PpoAgent, type PpoOptions } from '../../agents/policy/ppo.js';
 import { ReinforceAgent, type ReinforceOptions } from '../../agents/policy/reinforce.js';
-import { toTransition, type LearnStats, type PolicyAgent, type Transition } from '../../agents/policy/types.js';
+import { toTransition, updateRecord, type LearnStats, type PolicyAgent, type Transition, type UpdateRecord } from '../../agents/policy/types.js';
 import { TuneEnv } from '../../envs/tune-env.js';
 import { compileReward } from '../../rewards/index.js';
 import { isPolicyAgentName } from '../config/task.js';
@@ -91,7 +91,7 @@ export interface PolicyTrainSummary {
   /** policy − default mean total. */
   readonly improvement: number | null;
   /** One entry per update: mean batch reward, losses, entropy, σ. */
-  readonly learning: { update: number; meanReward: number; policyLoss: number; valueLoss: number; entropy: number; std: number; approxKl: number; clipFraction: number; ms: number }[];
+  readonly learning: (UpdateRecord & { readonly update: number })[];
   readonly timing: { readonly totalEvaluationMs: number; readonly meanEvaluationMs: number | null; readonly learnMs: number; readonly wallMs: number };
   readonly policyDir: string | null;
   /** The warm start, when there was one. */
@@ -291,17 +291,7 @@ export async function trainPolicy(task: ResolvedTask, options: PolicyTrainOption
         const stats = await agent.learn(batch);
         learnMs += stats.milliseconds;
         batch = [];
-        learning.push({
-          update: learning.length + 1,
-          meanReward: stats.meanReward,
-          policyLoss: stats.policyLoss,
-          valueLoss: stats.valueLoss,
-          entropy: stats.entropy,
-          std: stats.std,
-          approxKl: stats.approxKl,
-          clipFraction: stats.clipFraction,
-          ms: stats.milliseconds,
-        });
+        learning.push({ update: learning.length + 1, ...updateRecord(stats) });
         options.onUpdate?.({ update: learning.length, stats, done, budget: task.budget });
       }
       // Cached evaluations never leave the microtask queue: let Ctrl-C and timers run.

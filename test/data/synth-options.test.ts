@@ -70,4 +70,11 @@ describe('synth options', () => {
     expect(s[4]).toBeCloseTo(10, 9);
     expect(s[1]).toBeCloseTo(20, 9);
   });
+
+  it('drift.count: the particle count goes from count to drift.count, rounded per frame (ripening); needs count', () => {
+    const ripening = parseSynthSeriesOptions({ frames: 4, count: 40, diameter: { median: 6 }, drift: { count: 10, diameter: 24 } });
+    expect([0, 1, 2, 3].map((i) => frameOptionsAt(ripening, i).count)).toEqual([40, 30, 20, 10]);
+    expect(frameOptionsAt(parseSynthSeriesOptions({ frames: 3, count: 5, drift: { count: 6 } }), 1).count).toBe(6);
+    expect(errorOf(() => parseSynthSeriesOptions({ frames: 3, density: 20, drift: { count: 6 } })).message).toMatch(/drift\.count.*needs a starting "count".*density/);
+  });
 });

@@ -27,6 +27,7 @@ interface SynthArgs {
   'full-scale'?: number;
   'drift-diameter'?: number;
   'drift-contrast'?: number;
+  'drift-count'?: number;
   'drift-profile'?: 'linear' | 'sine';
   'drift-cycles'?: number;
 }
@@ -60,6 +61,7 @@ export const command: CommandModule<object, SynthArgs> = {
       .option('full-scale', { type: 'number', describe: 'sample value of intensity 1 (e.g. 4095 for 12-bit data in 16-bit files)' })
       .option('drift-diameter', { type: 'number', describe: 'median diameter at the last frame (size drift)' })
       .option('drift-contrast', { type: 'number', describe: 'contrast at the last frame (contrast drift)' })
+      .option('drift-count', { type: 'number', describe: 'particles in the last frame (needs --count; e.g. ripening: fewer, larger particles)' })
       .option('drift-profile', { choices: ['linear', 'sine'] as const, describe: 'how the drift goes from start to end (default linear)' })
       .option('drift-cycles', { type: 'number', describe: 'half-periods of the sine drift (2 = there and back)' })
       .example('$0 synth --out data/synth --frames 20 --seed 1 --drift-diameter 28', 'a drifting 20-frame stream'),
@@ -99,6 +101,7 @@ function toOptions(a: SynthArgs): SynthSeriesOptionsInput {
   const drift = defined({
     diameter: a['drift-diameter'],
     contrast: a['drift-contrast'],
+    count: a['drift-count'],
     profile: a['drift-profile'],
     cycles: a['drift-cycles'],
   });

@@ -95,7 +95,8 @@ export class SamSegmenter implements Segmenter {
       instances,
       knobs: values,
       timings: { ...timings, filter: filterMs, total: performance.now() - started },
-      stats: { ...stats },
+      // Every prompt yields SAM's three multimask proposals: prompts = proposals / 3 (the compute cost the `prompts` reward term reads).
+      stats: { ...stats, prompts: stats.proposals / 3 },
     };
     this.results.set(resultKey, segmentation);
     return segmentation;
