@@ -1,4 +1,4 @@
-import type { CompareSummary, SizeStats } from '../compare/summary.js';
+import { agentKind, type CompareSummary, type SizeStats } from '../compare/summary.js';
 import { quantile } from './stats.js';
 import { targetDensity, targetRange, type ReportVisuals, type SizeTarget } from './visuals.js';
 
@@ -47,6 +47,30 @@ function agentScale(summary: CompareSummary): { domain: string[]; range: string[
   return { domain: summary.agents, range: summary.agents.map((a) => agentColour(summary, a)) };
 }
 
+/** The policy agents (ppo, reinforce) of a summary, in its order. */
+export function policyAgents(summary: Pick<CompareSummary, 'agents'>): string[] {
+  return summary.agents.filter((a) => agentKind(a) === 'policy');
+}
+
+/** A legend whose labels mark policy agents ("ppo (policy)"; the colour domain stays the agent names), or {} without any. */
+function agentLegend(summary: CompareSummary): { legend?: { labelExpr: string } } {
+  const policies = policyAgents(summary);
+  return policies.length ? { legend: { labelExpr: policyLabelExpr(policies) } } : {};
+}
+
+/** A Vega expression for axis and legend labels: a policy agent's name gets " (policy)". */
+function policyLabelExpr(policies: readonly string[]): string {
+  const list = policies.map((a) => `'${a.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(', ');
+  return `indexof([${list}], datum.label) >= 0 ? datum.label + ' (policy)' : datum.label`;
+}
+
+/** The unit of cost in words, for axis titles: "evaluations" or, with policy agents, what one evaluation is. */
+function evaluationsTitle(summary: CompareSummary): string {
+  if (policyAgents(summary).length === 0) return 'evaluations';
+  const S = summary.measures?.framesPerEvaluation ?? summary.task.frames;
+  return `evaluations (units of ${S} frame(s): one black-box evaluation or ${S} policy visit(s))`;
+}
+
 /** Rows of the convergence plot: per agent and evaluation, the median, min and max over seeds of the best reward so far. */
 export function convergenceRows(summary: CompareSummary): { agent: string; evaluation: number; median: number; min: number; max: number; runs: number }[] {
   const rows: { agent: string; evaluation: number; median: number; min: number; max: number; runs: number }[] = [];
@@ -65,13 +89,19 @@ export function convergenceRows(summary: CompareSummary): { agent: string; evalu
 function convergenceSpec(summary: CompareSummary): VegaLiteSpec {
   const rows = convergenceRows(summary);
   const color = { field: 'agent', type: 'nominal', title: 'agent', scale: agentScale(summary) };
-  const x = { field: 'evaluation', type: 'quantitative', title: 'evaluations', scale: { domainMin: 1, nice: false }, axis: { tickMinStep: 1, format: 'd' } };
+  const x = { field: 'evaluation', type: 'quantitative', title: evaluationsTitle(summary), scale: { domainMin: 1, nice: false }, axis: { tickMinStep: 1, format: 'd' } };
   const seeds = summary.seeds.length;
+  const policies = policyAgents(summary).length > 0;
   const layers: VegaLiteSpec[] = [
     {
       data: { values: rows },
       mark: { type: 'area', opacity: 0.18, interpolate: 'step-after' },
-      encoding: { x, y: { field: 'min', type: 'quantitative', title: 'best reward so far', scale: { zero: false } }, y2: { field: 'max' }, color: { ...color, legend: null } },
+      encoding: {
+        x,
+        y: { field: 'min', type: 'quantitative', title: policies ? 'best all-frames mean reward so far' : 'best reward so far', scale: { zero: false } },
+        y2: { field: 'max' },
+        color: { ...color, legend: null },
+      },
     },
     {
       data: { values: rows },
@@ -91,7 +121,13 @@ function convergenceSpec(summary: CompareSummary): VegaLiteSpec {
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Convergence', subtitle: seeds > 1 ? `median (line) and min–max (band) over ${seeds} seeds` : 'best reward so far' },
+    title: {
+      text: 'Convergence',
+      subtitle: [
+        seeds > 1 ? `median (line) and min–max (band) over ${seeds} seeds` : 'best reward so far',
+        ...(policies ? ['policy: best mean over a complete pass over the frames (sampled actions), last its deterministic policy on every frame'] : []),
+      ],
+    },
     width: 560,
     height: 300,
     layer: layers,
@@ -99,15 +135,38 @@ function convergenceSpec(summary: CompareSummary): VegaLiteSpec {
   };
 }
 
+/**
+ * The runs' final figures (what the agents are compared on; see RunSummary.final). Summaries without `final`
+ * (written before it existed) fall back to the best total.
+ */
+function finalRows(summary: CompareSummary): { agent: string; seed: number; best: number; status: string }[] {
+  const rows: { agent: string; seed: number; best: number; status: string }[] = [];
+  for (const r of summary.runs) {
+    const value = r.final !== undefined ? r.final : (r.best?.total ?? null);
+    if (typeof value === 'number' && Number.isFinite(value)) rows.push({ agent: r.agent, seed: r.seed, best: value, status: r.status });
+  }
+  return rows;
+}
+
 function finalRewardsSpec(summary: CompareSummary): VegaLiteSpec {
-  const rows = summary.runs.filter((r) => r.best).map((r) => ({ agent: r.agent, seed: r.seed, best: r.best!.total, status: r.status }));
+  const rows = finalRows(summary);
   const color = { field: 'agent', type: 'nominal', legend: null, scale: agentScale(summary) };
-  const y = { field: 'agent', type: 'nominal', title: null, sort: summary.agents };
+  const policies = policyAgents(summary);
+  const y = {
+    field: 'agent',
+    type: 'nominal',
+    title: null,
+    sort: summary.agents,
+    ...(policies.length ? { axis: { labelExpr: policyLabelExpr(policies) } } : {}),
+  };
+  const xTitle = policies.length
+    ? `final figure: mean reward over all ${summary.task.frames} frame(s) — best knobs / deterministic policy (one point per seed)`
+    : 'final best reward (one point per seed)';
   const layers: VegaLiteSpec[] = [
     {
       data: { values: rows },
       mark: { type: 'point', filled: true, size: 70, opacity: 0.85 },
-      encoding: { x: { field: 'best', type: 'quantitative', title: 'final best reward (one point per seed)', scale: { zero: false } }, y, color },
+      encoding: { x: { field: 'best', type: 'quantitative', title: xTitle, scale: { zero: false } }, y, color },
     },
     {
       data: { values: rows },
@@ -120,7 +179,7 @@ function finalRewardsSpec(summary: CompareSummary): VegaLiteSpec {
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Final best reward per run', subtitle: 'tick: median over seeds; dashed: default knobs' },
+    title: { text: policies.length ? 'Final figure per run' : 'Final best reward per run', subtitle: 'tick: median over seeds; dashed: default knobs' },
     width: 560,
     height: { step: 28 },
     layer: layers,
@@ -128,42 +187,70 @@ function finalRewardsSpec(summary: CompareSummary): VegaLiteSpec {
   };
 }
 
-function knobsSpec(summary: CompareSummary): VegaLiteSpec | null {
+/**
+ * Rows of the knob plot: per numeric tuned knob its bounds, the default, each black-box run's best knobs
+ * (kind 'run') and each finished policy run's per-frame choices of its deterministic policy (kind 'policy',
+ * one row per frame).
+ */
+export function knobRows(summary: CompareSummary): Record<string, unknown>[] {
   const numeric = summary.task.knobSpace.filter((k) => k.kind !== 'choice') as { name: string; min: number; max: number }[];
-  if (numeric.length === 0) return null;
   const rows: Record<string, unknown>[] = [];
   for (const knob of numeric) {
     rows.push({ knob: knob.name, who: 'default', value: knob.min, kind: 'bound' }, { knob: knob.name, who: 'default', value: knob.max, kind: 'bound' });
     const d = summary.default?.knobs[knob.name];
-    if (typeof d === 'number') rows.push({ knob: knob.name, who: 'default', value: d, kind: 'default' });
+    if (typeof d === 'number' && Number.isFinite(d)) rows.push({ knob: knob.name, who: 'default', value: d, kind: 'default' });
     for (const run of summary.runs) {
       const v = run.best?.knobs[knob.name];
-      if (typeof v === 'number') rows.push({ knob: knob.name, who: run.agent, value: v, kind: 'run', seed: run.seed });
+      if (typeof v === 'number' && Number.isFinite(v)) rows.push({ knob: knob.name, who: run.agent, value: v, kind: 'run', seed: run.seed });
+      for (const f of run.policy?.perFrame ?? []) {
+        const p = f.knobs[knob.name];
+        if (typeof p === 'number' && Number.isFinite(p)) rows.push({ knob: knob.name, who: run.agent, value: p, kind: 'policy', seed: run.seed, frame: f.frame });
+      }
     }
   }
+  return rows;
+}
+
+/**
+ * The knob plot, or null when there is nothing tuned to show (no numeric knob, or no run with knobs yet:
+ * e.g. only policy runs that have not finished). Every layer has data: Vega warns "Infinite extent" for a
+ * layer whose filter leaves no row (its x extent is [Infinity, -Infinity]).
+ */
+function knobsSpec(summary: CompareSummary): VegaLiteSpec | null {
+  const numeric = summary.task.knobSpace.filter((k) => k.kind !== 'choice') as { name: string; min: number; max: number }[];
+  if (numeric.length === 0) return null;
+  const rows = knobRows(summary);
+  const has = (kind: string): boolean => rows.some((r) => r.kind === kind);
+  if (!has('run') && !has('policy')) return null;
   const whoOrder = ['default', ...summary.agents];
-  const y = { field: 'who', type: 'nominal', title: null, sort: whoOrder };
+  const policies = policyAgents(summary);
+  const y = { field: 'who', type: 'nominal', title: null, sort: whoOrder, ...(policies.length ? { axis: { labelExpr: policyLabelExpr(policies) } } : {}) };
   const x = { field: 'value', type: 'quantitative', title: null, scale: { zero: false, nice: false } };
+  // (The same legend in every layer that has one: Vega-Lite warns "Conflicting legend property" otherwise.)
+  const color = { field: 'who', type: 'nominal', title: 'agent', scale: agentScale(summary), ...agentLegend(summary) };
+  const layers: VegaLiteSpec[] = [{ transform: [{ filter: "datum.kind === 'bound'" }], mark: { type: 'point', opacity: 0 }, encoding: { x, y } }];
+  if (has('run')) {
+    layers.push({ transform: [{ filter: "datum.kind === 'run'" }], mark: { type: 'point', filled: true, size: 60, opacity: 0.8 }, encoding: { x, y, color } });
+  }
+  if (has('policy')) {
+    layers.push({ transform: [{ filter: "datum.kind === 'policy'" }], mark: { type: 'point', shape: 'triangle-up', filled: false, size: 50, strokeWidth: 1.5, opacity: 0.8 }, encoding: { x, y, color } });
+  }
+  if (has('default')) {
+    layers.push({ transform: [{ filter: "datum.kind === 'default'" }], mark: { type: 'point', shape: 'cross', size: 90, filled: true, color: '#222222' }, encoding: { x, y } });
+  }
+  const what = [
+    ...(has('run') ? ['dot: best knobs of each black-box run (one per seed)'] : []),
+    ...(has('policy') ? ['open triangle: a policy run\'s deterministic policy, one per frame'] : []),
+    ...(has('default') ? ['cross: default'] : []),
+  ];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Knob values found', subtitle: 'best knobs of each run (one point per seed) within the tuned bounds; cross: default' },
+    title: { text: 'Knob values found', subtitle: [`within the tuned bounds; ${what.join('; ')}`] },
     data: { values: rows },
     facet: { row: { field: 'knob', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelFontWeight: 'bold' }, sort: numeric.map((k) => k.name) } },
     resolve: { scale: { x: 'independent' } },
     spacing: 14,
-    spec: {
-      width: 480,
-      height: { step: 20 },
-      layer: [
-        { transform: [{ filter: "datum.kind === 'bound'" }], mark: { type: 'point', opacity: 0 }, encoding: { x, y } },
-        {
-          transform: [{ filter: "datum.kind === 'run'" }],
-          mark: { type: 'point', filled: true, size: 60, opacity: 0.8 },
-          encoding: { x, y, color: { field: 'who', type: 'nominal', title: 'agent', scale: agentScale(summary) } },
-        },
-        { transform: [{ filter: "datum.kind === 'default'" }], mark: { type: 'point', shape: 'cross', size: 90, filled: true, color: '#222222' }, encoding: { x, y } },
-      ],
-    },
+    spec: { width: 480, height: { step: 20 }, layer: layers },
     config: BASE_CONFIG,
   };
 }
@@ -278,10 +365,10 @@ export function reportPlots(summary: CompareSummary, visuals: ReportVisuals | nu
   const plots: PlotSpec[] = [];
   if (summary.runs.some((r) => r.curve.some((v) => v !== null))) {
     plots.push({ name: 'convergence', title: 'Convergence', spec: convergenceSpec(summary) });
-    if (summary.runs.filter((r) => r.best).length > 1) plots.push({ name: 'final-rewards', title: 'Final best reward per run', spec: finalRewardsSpec(summary) });
+    if (finalRows(summary).length > 1) plots.push({ name: 'final-rewards', title: 'Final best reward per run', spec: finalRewardsSpec(summary) });
   }
   const knobs = knobsSpec(summary);
-  if (knobs && summary.runs.some((r) => r.best)) plots.push({ name: 'knobs', title: 'Knob values found', spec: knobs });
+  if (knobs) plots.push({ name: 'knobs', title: 'Knob values found', spec: knobs });
   const sizes = visuals ? sizesSpec(summary, visuals) : null;
   if (sizes) plots.push({ name: 'sizes', title: 'Size distributions', spec: sizes });
   return plots;

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { buildCompareSummary, compareCsv, type CompareSummary } from '../compare/summary.js';
+import { agentKind, buildCompareSummary, compareCsv, framesPerEvaluationOf, type CompareSummary } from '../compare/summary.js';
 import { loadCompareRuns, loadRun, PLAN_FILE, readPlan, STUDY_FILE } from '../compare/load.js';
 import { loadSamSegmenter } from '../segmenters/load-segmenter.js';
 import type { Segmenter } from '../segmenters/types.js';
@@ -43,14 +43,26 @@ export interface BuiltReport {
   readonly plots: string[];
 }
 
-/** Default knobs and each agent's best run, as full knob vectors. */
+/**
+ * Default knobs and each agent's best run, as full knob vectors: a black-box agent's best knobs; a policy
+ * agent's best run's deterministic policy, its own knobs per frame (left out when they do not cover every frame).
+ */
 export function knobSets(summary: CompareSummary, task: ResolvedTask, segmenter: Segmenter): KnobSet[] {
   const fixed = task.segmenter.fixed;
   const sets: KnobSet[] = [{ name: 'default', label: 'default', knobs: segmenter.knobs.resolve(fixed, 'segmenter.fixed') }];
+  const seeded = (text: string, seed: number): string => (summary.seeds.length > 1 ? `${text} (seed ${seed})` : text);
   for (const a of summary.perAgent) {
-    if (!a.bestRun) continue;
-    const label = summary.seeds.length > 1 ? `tuned · ${a.agent} (seed ${a.bestRun.seed})` : `tuned · ${a.agent}`;
-    sets.push({ name: a.agent, label, knobs: segmenter.knobs.resolve({ ...fixed, ...a.bestRun.knobs }, `best knobs of ${a.agent}`) });
+    if (a.bestRun) {
+      sets.push({ name: a.agent, label: seeded(`tuned · ${a.agent}`, a.bestRun.seed), knobs: segmenter.knobs.resolve({ ...fixed, ...a.bestRun.knobs }, `best knobs of ${a.agent}`) });
+      continue;
+    }
+    const best = a.bestPolicy;
+    const run = best ? summary.runs.find((r) => r.agent === a.agent && r.seed === best.seed) : undefined;
+    const perFrame = run?.policy?.perFrame ?? [];
+    if (!best || perFrame.length === 0 || perFrame.length !== task.data.frames.length) continue;
+    const knobs = perFrame.map((f, i) => segmenter.knobs.resolve({ ...fixed, ...f.knobs }, `knobs of ${a.agent}'s policy on frame ${i}`));
+    const label = summary.seeds.length > 1 ? `${a.agent} (policy, seed ${best.seed}, knobs per frame)` : `${a.agent} (policy, knobs per frame)`;
+    sets.push({ name: a.agent, label, knobs: knobs[0], perFrame: knobs });
   }
   return sets;
 }
@@ -166,7 +178,12 @@ export async function reportFromPath(target: string, options: ReportFromPathOpti
   const out = resolve(options.out ?? dirname(studyPath));
   const folder = relative(out, studyPath) || basename(studyPath);
   const run = await loadRun(studyPath, { agent: study.agent, seed: study.seed, folder, study: options.study });
-  const summary = buildCompareSummary({ kind: 'study', task, agents: [study.agent], seeds: [study.seed], budget: study.budget ?? task.budget, runs: [run] });
+  // The summary's budget is in evaluations of S frames; a policy study's is in visits of one frame, F of
+  // which more go to scoring its final policy (as in a comparison: RunSummary.budget).
+  const visitsOrEvaluations = study.budget ?? task.budget;
+  const budget =
+    agentKind(study.agent) === 'policy' ? (visitsOrEvaluations + Math.max(1, task.data.frames.length)) / framesPerEvaluationOf(task) : visitsOrEvaluations;
+  const summary = buildCompareSummary({ kind: 'study', task, agents: [study.agent], seeds: [study.seed], budget, runs: [run] });
   const built = await buildReport({ ...common, out, summary, task, summaryFile: 'report.json' });
   return { ...built, kind: 'study' };
 }

@@ -18,10 +18,17 @@ import type { ResolvedTask } from '../train/task.js';
 export interface KnobSet {
   /** Short id used in file names ("default", "cmaes"). */
   readonly name: string;
-  /** What the report calls it ("default", "tuned · cmaes (seed 2)"). */
+  /** What the report calls it ("default", "tuned · cmaes (seed 2)", "ppo (policy, knobs per frame)"). */
   readonly label: string;
   /** The full knob vector to segment with. */
   readonly knobs: KnobValues;
+  /** A policy's knobs: one full vector per frame of the task, in frame order (`knobs` is then frame 0's). */
+  readonly perFrame?: readonly KnobValues[];
+}
+
+/** The knobs a set segments frame i with. */
+export function knobsFor(set: KnobSet, frame: number): KnobValues {
+  return set.perFrame?.[frame] ?? set.knobs;
 }
 
 export type SizeTarget =
@@ -108,7 +115,7 @@ export async function computeVisuals(options: ComputeVisualsOptions): Promise<Re
     const truth = labelPath && i < overlayFrames ? await readLabelPng(labelPath) : null;
     const cells: OverlayCell[] = [];
     for (let s = 0; s < sets.length; s++) {
-      const segmentation = await segmenter.segment(frame, sets[s].knobs);
+      const segmentation = await segmenter.segment(frame, knobsFor(sets[s], i));
       if (i < histogramFrames) {
         for (const m of measure(segmentation).instances) {
           if (spec.excludeBorder && m.touches_border) continue;

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { buildCompareSummary, type CompareSummary, type RunInput } from '../../src/compare/summary.js';
 import type { ImageScores } from '../../src/measure/evaluate.js';
 import type { EvaluationRecord, StudyInfo } from '../../src/store/index.js';
+import type { PolicyTrainSummary } from '../../src/train/policy-train.js';
 import type { TrainSummary } from '../../src/train/summary.js';
 import type { ResolvedTask } from '../../src/train/task.js';
 import { Rng } from '../../src/util/rng.js';
@@ -166,4 +167,92 @@ export async function syntheticVisuals(summary: CompareSummary): Promise<ReportV
     },
     overlays,
   };
+}
+
+/**
+ * A policy run (ppo) on the synthetic task's 2 frames, as stored: `budget` evaluations of both frames →
+ * budget × 2 − 2 visits of one frame each, then (finished) its deterministic policy on both frames, with its
+ * own knobs per frame. Unfinished (`visits` given): no summary.json, no final figure.
+ */
+export function syntheticPolicyRun(seed: number, options: { budget?: number; visits?: number; task?: ResolvedTask } = {}): RunInput & { trainSummary: PolicyTrainSummary | null } {
+  const task = options.task ?? syntheticTask();
+  const frames = task.data.frames.length;
+  const budget = options.budget ?? BUDGET;
+  const visitBudget = budget * frames - frames;
+  const length = options.visits ?? visitBudget;
+  const finished = length === visitBudget;
+  const rng = new Rng(31 * seed + 7);
+  const evaluations: EvaluationRecord[] = [];
+  for (let i = 0; i < length; i++) {
+    const total = 0.3 + 0.45 * (1 - Math.exp(-(i + 1) / 10)) + 0.05 * rng.next();
+    evaluations.push({
+      index: i,
+      generation: Math.floor(i / 4),
+      candidate: i % 4,
+      x: [0, 0],
+      knobs: { pred_iou_thresh: 0.3 + 0.68 * rng.next(), stability_score_thresh: 0.3 + 0.68 * rng.next(), points_per_side: 16 },
+      total,
+      terms: { size: total + 0.05, coverage: total - 0.05 },
+      frames: [i % frames],
+      ms: 20 + 5 * rng.next(),
+      created: '2026-01-01T00:00:00.000Z',
+    });
+  }
+  const name = `synthetic-ppo-seed${seed}`;
+  const study: StudyInfo = {
+    id: 100 + seed,
+    name,
+    created: '2026-01-01T00:00:00.000Z',
+    updated: '2026-01-01T00:00:00.000Z',
+    status: finished ? 'finished' : 'interrupted',
+    seed,
+    agent: 'ppo',
+    agentOptions: {},
+    knobSpace: task.knobSpace,
+    config: task,
+    budget: visitBudget,
+    default: { total: 0.42, terms: { size: 0.3, coverage: 0.54 }, extra: { knobs: { pred_iou_thresh: 0.88, stability_score_thresh: 0.95, points_per_side: 16 }, labelScores: scores(0.21, 0.35) } },
+    stopReasons: finished ? ['budget'] : ['aborted'],
+    message: null,
+    pid: null,
+    host: null,
+    evaluations: evaluations.length,
+    failed: 0,
+    best: null,
+  };
+  const perFrame = task.data.frames.map((path, f) => ({
+    frame: path.split('/').pop()!,
+    total: 0.8 + 0.01 * seed + 0.02 * f,
+    knobs: { pred_iou_thresh: 0.6 + 0.05 * f + 0.01 * seed, stability_score_thresh: 0.7 - 0.04 * f },
+  }));
+  const total = perFrame.reduce((a, p) => a + p.total, 0) / frames;
+  const trainSummary = finished
+    ? ({
+        kind: 'policy',
+        study: name,
+        status: 'finished',
+        evaluations: evaluations.length,
+        frames,
+        rolloutSize: 4,
+        updates: Math.floor(evaluations.length / 4),
+        policy: { total, terms: { size: total + 0.03, coverage: total - 0.03 }, labelScores: scores(0.5 + 0.01 * seed, 0.7), perFrame },
+      } as unknown as PolicyTrainSummary)
+    : null;
+  return { agent: 'ppo', seed, folder: `runs/ppo-seed${seed}`, study, evaluations, trainSummary };
+}
+
+/** cmaes (black-box) and ppo (policy) on the synthetic task, 2 seeds each. */
+export function syntheticPolicySummary(options: { task?: ResolvedTask } = {}): CompareSummary {
+  const task = options.task ?? syntheticTask();
+  const cmaes = syntheticRuns().filter((r) => r.agent === 'cmaes' && r.seed <= 2).map((r) => ({ ...r, study: r.study ? { ...r.study, config: task } : null }));
+  return buildCompareSummary({
+    kind: 'compare',
+    task,
+    agents: ['cmaes', 'ppo'],
+    seeds: [1, 2],
+    budget: BUDGET,
+    runs: [...cmaes, syntheticPolicyRun(1, { task }), syntheticPolicyRun(2, { task })],
+    wallSeconds: 3.5,
+    created: '2026-01-01T00:00:00.000Z',
+  });
 }
