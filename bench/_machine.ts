@@ -16,3 +16,24 @@ export function peakRssMb(): number {
   // resourceUsage().maxRSS is in kilobytes.
   return process.resourceUsage().maxRSS / 1024;
 }
+
+/**
+ * The drifting stream of `bench policy` and `bench env-train`: particles grow from 7 to 22 px
+ * and their contrast fades from 0.6 to 0.15 over the stream; 12 particles per 128² (the count
+ * scales with the area).
+ */
+export function driftingStream(size: number) {
+  return {
+    width: size,
+    height: size,
+    count: Math.round((12 * size * size) / (128 * 128)),
+    diameter: { median: 7, sigma: 0.2, min: 3 },
+    contrast: 0.6,
+    drift: { diameter: 22, contrast: 0.15 },
+  };
+}
+
+/** One line describing a drifting stream. */
+export function describeStream(stream: ReturnType<typeof driftingStream>): string {
+  return `${stream.width}×${stream.height} frames, ${stream.count} particles, diameter ${stream.diameter.median} → ${stream.drift.diameter} px, contrast ${stream.contrast} → ${stream.drift.contrast}`;
+}

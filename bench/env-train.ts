@@ -34,7 +34,7 @@ import type { KnobValues } from '../src/segmenters/knobs.js';
 import type { Segmenter } from '../src/segmenters/types.js';
 import { evaluatePolicyOnEnv, trainOnEnv, type Actor } from '../src/train/env-train.js';
 import { Rng } from '../src/util/rng.js';
-import { machineLine } from './_machine.js';
+import { describeStream, driftingStream, machineLine } from './_machine.js';
 
 function arg(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
@@ -88,16 +88,9 @@ export async function run(args: string[]): Promise<void> {
   };
   console.log(machineLine());
   console.log(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const stream = {
-    width: size,
-    height: size,
-    count: Math.round((12 * size * size) / (128 * 128)),
-    diameter: { median: 7, sigma: 0.2, min: 3 },
-    contrast: 0.6,
-    drift: { diameter: 22, contrast: 0.15 },
-  };
+  const stream = driftingStream(size);
   console.log(
-    `streams: ${size}² frames, ${stream.count} particles, diameter ${stream.diameter.median} → ${stream.drift.diameter} px, contrast ${stream.contrast} → ${stream.drift.contrast}; ` +
+    `streams: ${describeStream(stream)}; ` +
       `training ${trainFrames} frames (episodes of ${episodeLength}), test ${testFrames} frames; segmenter ${kind}${kind === 'sam' ? ` (points_per_side ${pps})` : ''}, tuned ${tune.join(', ')}`,
   );
   const train = generateSynthSeries({ ...stream, frames: trainFrames }, new Rng(1000 + seed), 'train').map((f) => f.frame);

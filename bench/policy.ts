@@ -18,7 +18,12 @@
  *             previous frame's knobs (starting from the static knobs), 12 evaluations per frame
  *   ppo+adapt the same, starting each frame from the PPO policy's choice
  *
- * mSA against the hidden labels on the test stream, and the per-frame decision cost:
+ * `--tune-pps MIN,MAX` makes the grid density a tuned knob too (the policy may then choose a dense
+ * grid for small particles and a sparse one for large), and `--prompt-cost λ` charges the reward
+ * λ per 1024 decoder prompts (the `prompts` term), so density is not free; online adaptation still
+ * moves filter knobs only. Each new (frame, density) pair runs the model: much slower.
+ *
+ * mSA against the hidden labels on the test stream, prompts per frame, and the per-frame decision cost:
  * ppo = frame features + forward pass (cold feature cache); adapt = the evaluations after the
  * first (the first segmentation is the model run every method pays).
  *
@@ -43,7 +48,7 @@ import { resolveTask } from '../src/train/task.js';
 import { train } from '../src/train/train.js';
 import { evaluateReward } from '../rewards/index.js';
 import { Rng } from '../src/util/rng.js';
-import { machineLine, median } from './_machine.js';
+import { describeStream, driftingStream, machineLine, median } from './_machine.js';
 
 function arg(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
@@ -55,18 +60,22 @@ function strArg(args: string[], name: string, fallback: string): string {
   return i >= 0 ? args[i + 1] : fallback;
 }
 
-const REWARD = {
-  description: 'physics: convex shapes, the bright foreground covered, no overlaps (no size target: sizes drift)',
-  measure: { foreground: 'bright' },
-  terms: {
-    shape: { type: 'shape', solidity: { min: 0.9 }, aspect_ratio: { max: 2.5 } },
-    coverage: { type: 'coverage' },
-    overlap: { type: 'overlap' },
-  },
-  total: '0.3*shape + 0.5*coverage - 0.2*overlap',
-};
+/** The physics reward; with a prompt cost λ > 0 the decoder prompts are paid for: total − λ·prompts/1024. */
+export function physicsReward(promptCost: number) {
+  return {
+    description: 'physics: convex shapes, the bright foreground covered, no overlaps (no size target: sizes drift)' + (promptCost > 0 ? `, minus ${promptCost} per 1024 decoder prompts` : ''),
+    measure: { foreground: 'bright' },
+    terms: {
+      shape: { type: 'shape', solidity: { min: 0.9 }, aspect_ratio: { max: 2.5 } },
+      coverage: { type: 'coverage' },
+      overlap: { type: 'overlap' },
+      ...(promptCost > 0 ? { prompts: { type: 'prompts' } } : {}),
+    },
+    total: '0.3*shape + 0.5*coverage - 0.2*overlap' + (promptCost > 0 ? ` - ${promptCost}*prompts` : ''),
+  };
+}
 
-const TUNE = {
+const FILTER_TUNE = {
   pred_iou_thresh: {},
   stability_score_thresh: {},
   mask_threshold: {},
@@ -83,18 +92,17 @@ export async function run(args: string[]): Promise<void> {
   const budget = arg(args, 'budget', quick ? 1000 : 3000);
   const cmaBudget = arg(args, 'cma-budget', quick ? 48 : 96);
   const threads = arg(args, 'threads', 1);
+  // --tune-pps MIN,MAX: the grid density becomes a tuned knob (a model run per new value and frame).
+  const ppsRange = strArg(args, 'tune-pps', '') ? strArg(args, 'tune-pps', '').split(',').map(Number) : undefined;
+  const promptCost = arg(args, 'prompt-cost', 0);
+  const REWARD = physicsReward(promptCost);
+  const TUNE = ppsRange ? { points_per_side: { min: ppsRange[0], max: ppsRange[1] }, ...FILTER_TUNE } : FILTER_TUNE;
+  const fixed = ppsRange ? {} : { points_per_side: pps };
   const seed = arg(args, 'seed', 1);
   console.log(machineLine());
   console.log(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const stream = {
-    width: size,
-    height: size,
-    count: Math.round((12 * size * size) / (128 * 128)),
-    diameter: { median: 7, sigma: 0.2, min: 3 },
-    contrast: 0.6,
-    drift: { diameter: 22, contrast: 0.15 },
-  };
-  console.log(`streams: ${size}² frames, ${stream.count} particles, diameter ${stream.diameter.median} → ${stream.drift.diameter} px, contrast ${stream.contrast} → ${stream.drift.contrast}; training ${trainFrames} frames, test ${testFrames} frames; points_per_side ${pps}`);
+  const stream = driftingStream(size);
+  console.log(`streams: ${describeStream(stream)}; training ${trainFrames} frames, test ${testFrames} frames; points_per_side ${ppsRange ? `tuned ${ppsRange[0]}–${ppsRange[1]}` : pps}${promptCost > 0 ? `, prompt cost ${promptCost} per 1024` : ''}`);
 
   const dir = mkdtempSync(join(tmpdir(), 'samstar-bench-policy-'));
   const segmenter = await SamSegmenter.load({ intraOpThreads: threads, proposalCacheBytes: 8 * 2 ** 30 });
@@ -108,7 +116,7 @@ export async function run(args: string[]): Promise<void> {
           {
             name: 'drift',
             data: { frames: join(dir, 'train', 'images', '*.png') },
-            segmenter: { name: 'sam', fixed: { points_per_side: pps }, tune: TUNE },
+            segmenter: { name: 'sam', fixed, tune: TUNE },
             reward: REWARD,
             agent,
             budget: taskBudget,
@@ -162,12 +170,13 @@ export async function run(args: string[]): Promise<void> {
     // --- the test stream.
     const msa = (seg: Segmentation, f: SynthFrame): number => scorePrediction(seg, f.labels).msa ?? 0;
     const physics = (seg: Segmentation, f: SynthFrame): number => evaluateReward(reward, seg, { frame: f.frame }).total;
-    const rows: Record<string, { msa: number[]; reward: number[]; ms: number[] }> = {};
-    const add = (name: string, m: number, r: number, ms = 0): void => {
-      rows[name] ??= { msa: [], reward: [], ms: [] };
+    const rows: Record<string, { msa: number[]; reward: number[]; ms: number[]; prompts: number[] }> = {};
+    const add = (name: string, seg: Segmentation, m: number, r: number, ms = 0): void => {
+      rows[name] ??= { msa: [], reward: [], ms: [], prompts: [] };
       rows[name].msa.push(m);
       rows[name].reward.push(r);
       rows[name].ms.push(ms);
+      rows[name].prompts.push(seg.stats?.prompts ?? 0);
     };
     // Network decisions first, on a cold feature cache: features + forward pass per frame.
     const ppoChoice: KnobValues[] = [];
@@ -178,8 +187,10 @@ export async function run(args: string[]): Promise<void> {
       ppoMs.push(c.ms);
     }
     t = performance.now();
-    const adapter = new OnlineAdapter({ segmenter, reward, space: staticPolicy.space, budget: 12, sigma: 0.15, seed });
-    const adapterPpo = new OnlineAdapter({ segmenter, reward, space: ppoPolicy.space, budget: 12, sigma: 0.15, seed });
+    // Online adaptation moves filter-stage knobs only (the model runs once per frame); a tuned grid density stays as chosen.
+    const adaptSpace = staticPolicy.space.subset(Object.keys(FILTER_TUNE));
+    const adapter = new OnlineAdapter({ segmenter, reward, space: adaptSpace, budget: 12, sigma: 0.15, seed });
+    const adapterPpo = new OnlineAdapter({ segmenter, reward, space: adaptSpace, budget: 12, sigma: 0.15, seed });
     const staticKnobs = staticPolicy.choose(test[0].frame, segmenter.knobs).knobs;
     let modelMs = 0;
     for (const [i, f] of test.entries()) {
@@ -187,14 +198,14 @@ export async function run(args: string[]): Promise<void> {
       const d = await segmenter.segment(f.frame, defaults);
       const s0 = await segmenter.segment(f.frame, staticKnobs);
       modelMs += performance.now() - t0;
-      add('default', msa(d, f), physics(d, f));
-      add('static', msa(s0, f), physics(s0, f));
+      add('default', d, msa(d, f), physics(d, f));
+      add('static', s0, msa(s0, f), physics(s0, f));
       const p = await segmenter.segment(f.frame, ppoChoice[i]);
-      add('ppo', msa(p, f), physics(p, f), ppoMs[i]);
+      add('ppo', p, msa(p, f), physics(p, f), ppoMs[i]);
       const a = await adapter.adapt(f.frame, staticKnobs);
-      add('adapt', msa(a.segmentation, f), a.total, a.ms - a.firstMs);
+      add('adapt', a.segmentation, msa(a.segmentation, f), a.total, a.ms - a.firstMs);
       const b = await adapterPpo.adapt(f.frame, ppoChoice[i]);
-      add('ppo+adapt', msa(b.segmentation, f), b.total, b.ms - b.firstMs);
+      add('ppo+adapt', b.segmentation, msa(b.segmentation, f), b.total, b.ms - b.firstMs);
       if ((i + 1) % 50 === 0 || i + 1 === test.length) {
         const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
         console.log(`  test ${i + 1}/${test.length}: mSA ${Object.entries(rows).map(([k, r]) => `${k} ${mean(r.msa).toFixed(3)}`).join(', ')}`);
@@ -204,10 +215,11 @@ export async function run(args: string[]): Promise<void> {
 
     const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
     const thirds = (v: number[]) => [0, 1, 2].map((k) => mean(v.slice(Math.floor((k * v.length) / 3), Math.floor(((k + 1) * v.length) / 3))));
-    console.log('method      mSA    (1st / 2nd / 3rd third of the stream)   physics reward   decision ms/frame (median)');
+    console.log('method      mSA    (1st / 2nd / 3rd third of the stream)   physics reward   decision ms/frame (median)   prompts/frame (1st / 3rd third)');
     for (const [name, r] of Object.entries(rows)) {
       const th = thirds(r.msa);
-      console.log(`${name.padEnd(10)} ${mean(r.msa).toFixed(3)}  (${th.map((v) => v.toFixed(3)).join(' / ')})            ${mean(r.reward).toFixed(4)}          ${median(r.ms).toFixed(2)}`);
+      const pt = thirds(r.prompts);
+      console.log(`${name.padEnd(10)} ${mean(r.msa).toFixed(3)}  (${th.map((v) => v.toFixed(3)).join(' / ')})            ${mean(r.reward).toFixed(4)}          ${median(r.ms).toFixed(2)}          ${mean(r.prompts).toFixed(0)} (${pt[0].toFixed(0)} / ${pt[2].toFixed(0)})`);
     }
     const beats = mean(rows.ppo.msa) > mean(rows.static.msa);
     console.log(`contextual PPO ${beats ? 'beats' : 'does not beat'} the best static knobs on the test stream (mSA ${mean(rows.ppo.msa).toFixed(3)} vs ${mean(rows.static.msa).toFixed(3)}).`);
@@ -221,6 +233,8 @@ export async function run(args: string[]): Promise<void> {
         ppo_msa: r3(mean(rows.ppo.msa)),
         adapt_msa: r3(mean(rows.adapt.msa)),
         ppo_adapt_msa: r3(mean(rows['ppo+adapt'].msa)),
+        static_prompts: r3(mean(rows.static.prompts)),
+        ppo_prompts: r3(mean(rows.ppo.prompts)),
         ppo_ms_per_frame: r3(median(ppoMs)),
         ppo_ms_p95: r3(p95(ppoMs)),
         adapt_ms_per_frame: r3(median(rows.adapt.ms)),
@@ -233,7 +247,8 @@ export async function run(args: string[]): Promise<void> {
         cmaes_train_evaluations: cma.summary.evaluations,
         test_frames: testFrames,
         size,
-        points_per_side: pps,
+        points_per_side: ppsRange ? `tuned ${ppsRange[0]}–${ppsRange[1]}` : pps,
+        prompt_cost: promptCost,
       }),
     );
   } finally {
