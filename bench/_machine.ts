@@ -22,18 +22,24 @@ export function peakRssMb(): number {
  * and their contrast fades from 0.6 to 0.15 over the stream; 12 particles per 128² (the count
  * scales with the area).
  */
-export function driftingStream(size: number) {
-  return {
+export function driftingStream(size: number, args: readonly string[] = []) {
+  const base = {
     width: size,
     height: size,
     count: Math.round((12 * size * size) / (128 * 128)),
     diameter: { median: 7, sigma: 0.2, min: 3 },
     contrast: 0.6,
-    drift: { diameter: 22, contrast: 0.15 },
+    drift: { diameter: 22, contrast: 0.15 } as { diameter: number; contrast: number; count?: number },
   };
+  // --stream '{"contrast":0.8,"drift":{"contrast":0.05}}' changes it (objects are merged one level deep).
+  const i = args.indexOf('--stream');
+  if (i < 0) return base;
+  const patch = JSON.parse(args[i + 1]) as Partial<typeof base>;
+  return { ...base, ...patch, diameter: { ...base.diameter, ...patch.diameter }, drift: { ...base.drift, ...patch.drift } };
 }
 
 /** One line describing a drifting stream. */
 export function describeStream(stream: ReturnType<typeof driftingStream>): string {
-  return `${stream.width}×${stream.height} frames, ${stream.count} particles, diameter ${stream.diameter.median} → ${stream.drift.diameter} px, contrast ${stream.contrast} → ${stream.drift.contrast}`;
+  const count = stream.drift.count === undefined ? `${stream.count}` : `${stream.count} → ${stream.drift.count}`;
+  return `${stream.width}×${stream.height} frames, ${count} particles, diameter ${stream.diameter.median} → ${stream.drift.diameter} px, contrast ${stream.contrast} → ${stream.drift.contrast}`;
 }

@@ -88,7 +88,7 @@ export async function run(args: string[]): Promise<void> {
   };
   console.log(machineLine());
   console.log(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const stream = driftingStream(size);
+  const stream = driftingStream(size, args);
   console.log(
     `streams: ${describeStream(stream)}; ` +
       `training ${trainFrames} frames (episodes of ${episodeLength}), test ${testFrames} frames; segmenter ${kind}${kind === 'sam' ? ` (points_per_side ${pps})` : ''}, tuned ${tune.join(', ')}`,

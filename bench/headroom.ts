@@ -53,12 +53,13 @@ export async function run(args: string[]): Promise<void> {
   const testFrames = arg(args, 'frames', 45);
   const oracleBudget = arg(args, 'oracle-budget', 40);
   const seed = arg(args, 'seed', 1);
-  const stream = driftingStream(128);
+  const stream = driftingStream(128, args);
   console.log(machineLine());
   console.log(`streams: ${describeStream(stream)}; training ${trainFrames}, test ${testFrames} frames; prompts ${prompts}, points_per_side ${ppsRange ? `tuned ${ppsRange.join('–')}` : pps}`);
   const train = generateSynthSeries({ ...stream, frames: trainFrames }, new Rng(1000 + seed), 'train');
   const test = generateSynthSeries({ ...stream, frames: testFrames }, new Rng(2000 + seed), 'test');
-  const physics = compileReward(physicsReward(promptCost));
+  const physics = compileReward(physicsReward(promptCost, args));
+  console.log(`reward: ${physics.config.description ?? ''}`);
   const labels = compileReward({ terms: { msa: { type: 'msa' } }, total: 'msa' });
 
   const segmenter = await SamSegmenter.load({ proposalCacheBytes: 8 * 2 ** 30 });
@@ -131,6 +132,7 @@ export async function run(args: string[]): Promise<void> {
     const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : Number.NaN);
     console.log('knobs           test mSA (1st / 2nd / 3rd third)');
     for (const [name, v] of Object.entries(rows)) {
+      if (v.length === 0) continue; // --oracle-budget 0: no per-frame rows
       const parts = [0, 1, 2].map((k) => mean(v.filter((_, i) => third(i, v.length) === k)));
       console.log(`${name.padEnd(15)} ${mean(v).toFixed(3)}  (${parts.map((p) => p.toFixed(3)).join(' / ')})`);
     }

@@ -60,18 +60,31 @@ function strArg(args: string[], name: string, fallback: string): string {
   return i >= 0 ? args[i + 1] : fallback;
 }
 
-/** The physics reward; with a prompt cost λ > 0 the decoder prompts are paid for: total − λ·prompts/1024. */
-export function physicsReward(promptCost: number) {
+/**
+ * The physics reward; with a prompt cost λ > 0 the decoder prompts are paid for: total − λ·prompts/1024.
+ * `--total EXPR` and `--shape JSON` (the shape term's constraints) try other physics rewards over
+ * the terms shape, coverage, overlap, edge and contrast.
+ */
+export function physicsReward(promptCost: number, args: readonly string[] = []) {
+  const option = (name: string): string | undefined => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const total = option('total') ?? '0.3*shape + 0.5*coverage - 0.2*overlap';
+  const shape = option('shape') ? JSON.parse(option('shape')!) : { solidity: { min: 0.9 }, aspect_ratio: { max: 2.5 } };
+  const used = (term: string) => new RegExp(`\\b${term}\\b`).test(total);
   return {
-    description: 'physics: convex shapes, the bright foreground covered, no overlaps (no size target: sizes drift)' + (promptCost > 0 ? `, minus ${promptCost} per 1024 decoder prompts` : ''),
+    description: `physics: ${total} (no size target: sizes drift)` + (promptCost > 0 ? `, minus ${promptCost} per 1024 decoder prompts` : ''),
     measure: { foreground: 'bright' },
     terms: {
-      shape: { type: 'shape', solidity: { min: 0.9 }, aspect_ratio: { max: 2.5 } },
+      shape: { type: 'shape', ...shape },
       coverage: { type: 'coverage' },
       overlap: { type: 'overlap' },
+      ...(used('edge') ? { edge: { type: 'edge', reference_quantile: 0.99 } } : {}),
+      ...(used('contrast') ? { contrast: { type: 'contrast', polarity: 'bright' } } : {}),
       ...(promptCost > 0 ? { prompts: { type: 'prompts' } } : {}),
     },
-    total: '0.3*shape + 0.5*coverage - 0.2*overlap' + (promptCost > 0 ? ` - ${promptCost}*prompts` : ''),
+    total: total + (promptCost > 0 ? ` - ${promptCost}*prompts` : ''),
   };
 }
 
@@ -95,13 +108,13 @@ export async function run(args: string[]): Promise<void> {
   // --tune-pps MIN,MAX: the grid density becomes a tuned knob (a model run per new value and frame).
   const ppsRange = strArg(args, 'tune-pps', '') ? strArg(args, 'tune-pps', '').split(',').map(Number) : undefined;
   const promptCost = arg(args, 'prompt-cost', 0);
-  const REWARD = physicsReward(promptCost);
+  const REWARD = physicsReward(promptCost, args);
   const TUNE = ppsRange ? { points_per_side: { min: ppsRange[0], max: ppsRange[1] }, ...FILTER_TUNE } : FILTER_TUNE;
   const fixed = ppsRange ? {} : { points_per_side: pps };
   const seed = arg(args, 'seed', 1);
   console.log(machineLine());
   console.log(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const stream = driftingStream(size);
+  const stream = driftingStream(size, args);
   console.log(`streams: ${describeStream(stream)}; training ${trainFrames} frames, test ${testFrames} frames; points_per_side ${ppsRange ? `tuned ${ppsRange[0]}–${ppsRange[1]}` : pps}${promptCost > 0 ? `, prompt cost ${promptCost} per 1024` : ''}`);
 
   const dir = mkdtempSync(join(tmpdir(), 'samstar-bench-policy-'));
