@@ -23,6 +23,10 @@
  * λ per 1024 decoder prompts (the `prompts` term), so density is not free; online adaptation still
  * moves filter knobs only. Each new (frame, density) pair runs the model: much slower.
  *
+ * `--stream JSON` changes the drifting stream (bench/_machine.ts), `--total EXPR` / `--shape JSON` the
+ * physics reward (terms shape, coverage, overlap, edge, contrast); `npm run bench -- headroom` with
+ * the same options says first whether the best knobs move with that drift at all.
+ *
  * mSA against the hidden labels on the test stream, prompts per frame, and the per-frame decision cost:
  * ppo = frame features + forward pass (cold feature cache); adapt = the evaluations after the
  * first (the first segmentation is the model run every method pays).
