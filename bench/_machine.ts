@@ -43,3 +43,15 @@ export function describeStream(stream: ReturnType<typeof driftingStream>): strin
   const count = stream.drift.count === undefined ? `${stream.count}` : `${stream.count} → ${stream.drift.count}`;
   return `${stream.width}×${stream.height} frames, ${count} particles, diameter ${stream.diameter.median} → ${stream.drift.diameter} px, contrast ${stream.contrast} → ${stream.drift.contrast}`;
 }
+
+/** `--name N` from the command line, else the fallback. */
+export function arg(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+/** `--name VALUE` from the command line, else the fallback. */
+export function strArg(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+}

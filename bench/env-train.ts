@@ -34,17 +34,7 @@ import type { KnobValues } from '../src/segmenters/knobs.js';
 import type { Segmenter } from '../src/segmenters/types.js';
 import { evaluatePolicyOnEnv, trainOnEnv, type Actor } from '../src/train/env-train.js';
 import { Rng } from '../src/util/rng.js';
-import { describeStream, driftingStream, machineLine } from './_machine.js';
-
-function arg(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-}
-
-function strArg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-}
+import { arg, describeStream, driftingStream, machineLine, strArg } from './_machine.js';
 
 /** bench policy's physics reward: no size target, since sizes drift. */
 const REWARD = {

@@ -12,12 +12,7 @@ import { computeFeatures } from '../src/image/features.js';
 import { SamSegmenter } from '../src/segmenters/sam/segmenter.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { Rng } from '../src/util/rng.js';
-import { machineLine, median } from './_machine.js';
-
-function arg(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-}
+import { arg, machineLine, median } from './_machine.js';
 
 export async function run(args: string[]): Promise<void> {
   const size = arg(args, 'size', 256);

@@ -29,18 +29,8 @@ import { KnobSpace, type KnobSpec, type KnobValues } from '../src/segmenters/kno
 import { SamSegmenter } from '../src/segmenters/sam/segmenter.js';
 import { searchBounds } from '../src/train/bounds.js';
 import { Rng } from '../src/util/rng.js';
-import { describeStream, driftingStream, machineLine } from './_machine.js';
+import { arg, describeStream, driftingStream, machineLine, strArg } from './_machine.js';
 import { physicsReward } from './policy.js';
-
-function arg(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-}
-
-function strArg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-}
 
 const FILTER_KNOBS = ['pred_iou_thresh', 'stability_score_thresh', 'mask_threshold', 'stability_score_offset', 'box_nms_thresh'];
 

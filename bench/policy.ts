@@ -52,17 +52,7 @@ import { resolveTask } from '../src/train/task.js';
 import { train } from '../src/train/train.js';
 import { evaluateReward } from '../rewards/index.js';
 import { Rng } from '../src/util/rng.js';
-import { describeStream, driftingStream, machineLine, median } from './_machine.js';
-
-function arg(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-}
-
-function strArg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-}
+import { arg, describeStream, driftingStream, machineLine, median, strArg } from './_machine.js';
 
 /**
  * The physics reward; with a prompt cost λ > 0 the decoder prompts are paid for: total − λ·prompts/1024.
