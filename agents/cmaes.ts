@@ -45,9 +45,8 @@ import {
   encodeInteger,
   levelIndex,
   makeCoords,
-  normalCdf,
-  normalQuantile,
 } from './cmaes-space.js';
+import { normalCdf, normalQuantile } from './normal.js';
 import { symmetricEigen } from './linalg.js';
 import type { AgentBest, AgentFactory, AskTellAgent, SearchBounds } from './types.js';
 

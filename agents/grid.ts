@@ -31,6 +31,7 @@
  */
 import { SamstarError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
+import { BestSoFar } from './best.js';
 import { type Box, checkPositiveInt, checkTell, makeBox, snapValue } from './bo-box.js';
 import type { AgentBest, AgentFactory, AskTellAgent, SearchBounds } from './types.js';
 
@@ -68,7 +69,7 @@ export class GridAgent implements AskTellAgent {
   private next = 0;
   private pending = 0;
   private told = 0;
-  private bestSeen: AgentBest | undefined;
+  private readonly bestSeen = new BestSoFar();
 
   /** A grid over explicit points (copied), asked in this order. */
   constructor(points: readonly (readonly number[])[], options: GridAgentOptions = {}) {
@@ -138,10 +139,7 @@ export class GridAgent implements AskTellAgent {
     checkTell('grid', this.dimension, this.pending, candidates, rewards);
     this.pending = 0;
     this.told += candidates.length;
-    candidates.forEach((x, j) => {
-      const r = rewards[j];
-      if (Number.isFinite(r) && (!this.bestSeen || r > this.bestSeen.reward)) this.bestSeen = { x: [...x], reward: r };
-    });
+    this.bestSeen.tell(candidates, rewards);
   }
 
   stop(): string[] {
@@ -152,7 +150,7 @@ export class GridAgent implements AskTellAgent {
   }
 
   best(): AgentBest | undefined {
-    return this.bestSeen && { x: [...this.bestSeen.x], reward: this.bestSeen.reward };
+    return this.bestSeen.get();
   }
 }
 

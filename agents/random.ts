@@ -7,6 +7,7 @@
  * Stop reason: `budget` once `maxEvaluations` rewards were told.
  */
 import { Rng } from '../src/util/rng.js';
+import { BestSoFar } from './best.js';
 import { type Box, checkPositiveInt, checkTell, makeBox, snapValue } from './bo-box.js';
 import type { AgentBest, AgentFactory, AskTellAgent, SearchBounds } from './types.js';
 
@@ -26,7 +27,7 @@ export class RandomSearch implements AskTellAgent {
   private readonly batch: number;
   private pending = 0;
   private told = 0;
-  private bestSeen: AgentBest | undefined;
+  private readonly bestSeen = new BestSoFar();
 
   constructor(bounds: SearchBounds, seed: number, options: RandomSearchOptions = {}) {
     this.box = makeBox(bounds, 'random');
@@ -60,10 +61,7 @@ export class RandomSearch implements AskTellAgent {
     checkTell('random', this.dimension, this.pending, candidates, rewards);
     this.pending = 0;
     this.told += candidates.length;
-    candidates.forEach((x, j) => {
-      const r = rewards[j];
-      if (Number.isFinite(r) && (!this.bestSeen || r > this.bestSeen.reward)) this.bestSeen = { x: [...x], reward: r };
-    });
+    this.bestSeen.tell(candidates, rewards);
   }
 
   stop(): string[] {
@@ -71,7 +69,7 @@ export class RandomSearch implements AskTellAgent {
   }
 
   best(): AgentBest | undefined {
-    return this.bestSeen && { x: [...this.bestSeen.x], reward: this.bestSeen.reward };
+    return this.bestSeen.get();
   }
 }
 

@@ -8,8 +8,8 @@ import {
   choleskyWithJitter,
   logMarginalLikelihood,
   logPrior,
-  normalCdf,
 } from '../../agents/gp.js';
+import { normalCdf } from '../../agents/normal.js';
 import { RandomSearch } from '../../agents/random.js';
 import type { AskTellAgent, SearchBounds } from '../../agents/types.js';
 import { SamstarError } from '../../src/util/errors.js';

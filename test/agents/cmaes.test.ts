@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CmaEs, cmaesFactory } from '../../agents/cmaes.js';
 import { cmaesParameters } from '../../agents/cmaes-params.js';
-import { boundTransform, boundTransformInverse, makeCoords, normalCdf, normalQuantile } from '../../agents/cmaes-space.js';
+import { boundTransform, boundTransformInverse, makeCoords } from '../../agents/cmaes-space.js';
+import { normalCdf, normalQuantile } from '../../agents/normal.js';
 import { symmetricEigen } from '../../agents/linalg.js';
 import type { SearchBounds } from '../../agents/types.js';
 import { Rng } from '../../src/util/rng.js';
