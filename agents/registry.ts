@@ -22,6 +22,7 @@
  */
 import { z } from 'zod';
 import { SamstarError, suggestName } from '../src/util/errors.js';
+import { valueAt } from '../src/util/zod-paths.js';
 import { BayesOpt, type BayesOptOptions } from './bayesopt.js';
 import { CmaEs, type CmaEsOptions } from './cmaes.js';
 import { GridAgent, type GridOptions, microSamGridAgent } from './grid.js';
@@ -233,11 +234,3 @@ function checkName(name: string, source: string): AgentName {
   throw new SamstarError('CONFIG_INVALID', `${source}.name: unknown agent "${name}"`, { hint: suggestName(name, AGENT_NAMES) });
 }
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = input;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { policyAgentOptionSchemas } from '../../agents/policy/options.js';
 import { AGENT_NAMES, parseAgentConfig } from '../../agents/registry.js';
-import { knownKeysAt, formatPath } from '../../rewards/zod-errors.js';
+import { formatPath, knownKeysAt, valueAt } from '../util/zod-paths.js';
 import { KnobSpace, type KnobSpec, type KnobValue } from '../segmenters/knobs.js';
 import { samKnobSpace } from '../segmenters/sam/knob-specs.js';
 import { SamstarError, suggestName } from '../util/errors.js';
@@ -357,15 +357,6 @@ function taskConfigError(source: string, data: unknown, issues: readonly z.core.
   return new SamstarError('CONFIG_INVALID', `${source}: invalid task config\n  ${lines.join('\n  ')}`, {
     hint: hints.length ? hints.join('; ') : 'see configs/tasks/ for examples',
   });
-}
-
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let v = data;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key as string];
-  }
-  return v;
 }
 
 function show(value: unknown): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SamstarError, suggestName } from '../util/errors.js';
+import { knownKeysAt, valueAt } from '../util/zod-paths.js';
 
 /**
  * Options of the synthetic microscopy generator. Intensities are fractions of
@@ -161,7 +162,7 @@ function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.output<S> 
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
-    const known = knownKeysAt(schema, issue.path.map(String));
+    const known = knownKeysAt(schema, issue.path);
     const full = path ? `${path}.${key}` : key;
     throw new SamstarError('CONFIG_INVALID', `synth options: unknown option "${full}"`, { hint: suggestName(key, known) });
   }
@@ -170,29 +171,4 @@ function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.output<S> 
     'CONFIG_INVALID',
     `synth options: "${path}" = ${typeof value === 'number' ? String(value) : JSON.stringify(value)} is invalid: ${issue.message.replace(/^Invalid input: /, '')}`,
   );
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = input;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}
-
-/** Option names of the object schema at `path`, seen through defaults/prefaults/optionals. */
-function knownKeysAt(schema: z.ZodType, path: readonly string[]): string[] {
-  let node: unknown = schema;
-  const unwrap = (s: unknown): unknown => {
-    let cur = s as { def?: { innerType?: unknown } } | undefined;
-    while (cur?.def?.innerType) cur = cur.def.innerType as typeof cur;
-    return cur;
-  };
-  for (const key of path) {
-    const shape = (unwrap(node) as { shape?: Record<string, unknown> } | undefined)?.shape;
-    node = shape?.[key];
-  }
-  const shape = (unwrap(node) as { shape?: Record<string, unknown> } | undefined)?.shape;
-  return shape ? Object.keys(shape) : [];
 }

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { getTerm, loadRewardConfig, parseRewardConfig, type RewardConfig } from '../../rewards/index.js';
-import { knownKeysAt } from '../../rewards/zod-errors.js';
+import { knownKeysAt } from '../util/zod-paths.js';
 import { tunedKnobSpace, type TaskConfig, type TunedKnob } from '../config/task.js';
 import type { KnobSpec, KnobValue } from '../segmenters/knobs.js';
 import { SamstarError } from '../util/errors.js';
