@@ -13,7 +13,7 @@ export {
 } from './runner.js';
 export { resolveTask, type ResolvedTask } from './task.js';
 export { train, storedTask, taskIdentity, bestKnobsFile, fileFrameSource, STUDY_FILE, BEST_KNOBS_FILE, SUMMARY_FILE, POLICY_DIR, type TrainOptions, type TrainResult } from './train.js';
-export { buildSummary, formatSummary, bestOf, type TrainSummary, type SummaryPoint } from './summary.js';
+export { buildSummary, formatSummary, bestOf, type TrainSummary, type RunSummaryBase, type SummaryPoint } from './summary.js';
 export { listStudies, showStudy, findStudyFiles, formatStudyList, formatStudyDetail, type StudyRow, type StudyDetail } from './studies.js';
 export { searchBounds } from './bounds.js';
 export { expandGlob } from './glob.js';

@@ -18,6 +18,7 @@ import { SamstarError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Rng } from '../util/rng.js';
 import { defaultAdaptSettings, policyProvenance } from './provenance.js';
+import type { RunSummaryBase } from './summary.js';
 import type { ResolvedTask } from './task.js';
 import { fileFrameSource, openOrCreateStudy, POLICY_DIR, STUDY_FILE, SUMMARY_FILE, type TrainOptions } from './train.js';
 
@@ -68,28 +69,15 @@ export interface PolicyPoint {
   readonly labelScores?: ImageScores;
 }
 
-export interface PolicyTrainSummary {
+/** OUT/summary.json of a policy run (`evaluations` and `budget` count frame visits). */
+export interface PolicyTrainSummary extends RunSummaryBase {
   readonly kind: 'policy';
-  readonly study: string;
-  readonly path: string;
-  readonly status: string;
-  readonly stopReasons: string[];
-  readonly agent: { readonly name: string; readonly options: Record<string, unknown> };
-  readonly seed: number;
-  readonly budget: number;
-  readonly evaluations: number;
-  readonly replayed: number;
-  readonly failed: number;
-  readonly frames: number;
-  readonly tuned: string[];
   readonly rolloutSize: number;
   readonly updates: number;
   /** Default knobs on every frame. */
   readonly default: PolicyPoint | null;
   /** The deterministic policy on every frame (its own knobs per frame). */
   readonly policy: (PolicyPoint & { readonly perFrame: { frame: string; total: number; knobs: KnobValues }[] }) | null;
-  /** policy − default mean total. */
-  readonly improvement: number | null;
   /** One entry per update: mean batch reward, losses, entropy, σ. */
   readonly learning: (UpdateRecord & { readonly update: number })[];
   readonly timing: { readonly totalEvaluationMs: number; readonly meanEvaluationMs: number | null; readonly learnMs: number; readonly wallMs: number };

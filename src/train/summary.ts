@@ -4,8 +4,8 @@ import { effectiveStatus, type EvaluationRecord, type StudyInfo } from '../store
 import type { RunStudyResult } from './runner.js';
 import type { ResolvedTask } from './task.js';
 
-/** What OUT/summary.json holds, and what `samstar train` prints. */
-export interface TrainSummary {
+/** What every training run's OUT/summary.json says about the run itself (black-box or policy). */
+export interface RunSummaryBase {
   readonly study: string;
   readonly path: string;
   readonly status: string;
@@ -19,12 +19,16 @@ export interface TrainSummary {
   /** Evaluations with a NaN total. */
   readonly failed: number;
   readonly frames: number;
-  readonly framesPerEvaluation: number | null;
   readonly tuned: string[];
+  /** best (or policy) − default mean total on all frames, null when either is missing. */
+  readonly improvement: number | null;
+}
+
+/** What OUT/summary.json holds for a black-box run, and what `samstar train` prints. */
+export interface TrainSummary extends RunSummaryBase {
+  readonly framesPerEvaluation: number | null;
   readonly default: SummaryPoint | null;
   readonly best: (SummaryPoint & { readonly index: number; readonly generation: number; readonly allFrames?: { total: number; terms: Record<string, number> } }) | null;
-  /** best − default total (on all frames), null when either is missing. */
-  readonly improvement: number | null;
   readonly history: {
     /** Each evaluation that improved on the best so far. */
     readonly improvements: { readonly index: number; readonly total: number }[];
