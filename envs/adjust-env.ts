@@ -215,7 +215,40 @@ export function knobObservationNames(space: KnobSpace): string[] {
 // ---------------------------------------------------------------------------
 // AdjustEnv
 
-export interface AdjustEnvOptions extends KnobEnvOptions {
+/** The extra options both knob environments take (each documents its own defaults). */
+export interface KnobEnvMotion {
+  readonly stepSize?: number;
+  readonly start?: readonly number[];
+  readonly seed?: number;
+}
+
+/**
+ * What AdjustEnv and StreamEnv build alike from their options, checked, defaults filled:
+ * the step size (0.25), the fixed knobs, the frame store, the start knobs, the seeded Rng and
+ * the reward's term names. `where` names the env in errors.
+ */
+export function knobEnvParts(where: string, options: KnobEnvOptions & KnobEnvMotion): { fixed: KnobValues; stepSize: number; frames: FrameStore; start: number[]; rng: Rng; termNames: string[] } {
+  const stepSize = options.stepSize ?? 0.25;
+  if (!(stepSize > 0 && stepSize <= 2)) throw new SamstarError('ARGUMENT_INVALID', `${where}: stepSize must be in (0, 2], got ${stepSize}`);
+  if (options.space.dimension < 1) throw new SamstarError('ARGUMENT_INVALID', `${where}: tune at least one knob`);
+  const fixed = { ...(options.fixed ?? {}) };
+  checkTunedSpace(where, options.space, options.segmenter.knobs, fixed);
+  const frames = new FrameStore(options.frames, options.truths, where);
+  return { fixed, stepSize, frames, start: normalisedStart(where, options.space, options.start), rng: new Rng(options.seed ?? 0), termNames: rewardTermNames(options.reward) };
+}
+
+/** The observation box of a knob environment: frame features, the tuned knobs in [−1, 1], the segmentation statistics, then `extra` entries in [0, 1]. */
+export function knobObservationSpace(space: KnobSpace, termNames: readonly string[], extra: readonly string[]): Box {
+  const stats = statsSpace(termNames);
+  return new Box(
+    [...FEATURE_BOUNDS.map((b) => b[0]), ...space.names.map(() => -1), ...stats.low, ...extra.map(() => 0)],
+    [...FEATURE_BOUNDS.map((b) => b[1]), ...space.names.map(() => 1), ...stats.high, ...extra.map(() => 1)],
+    [FEATURE_NAMES.length + space.dimension + stats.names.length + extra.length],
+    { names: [...FEATURE_NAMES, ...knobObservationNames(space), ...stats.names, ...extra] },
+  );
+}
+
+export interface AdjustEnvOptions extends KnobEnvOptions, KnobEnvMotion {
   /** Steps per episode before it is truncated (default 8). */
   readonly maxSteps?: number;
   /** A knob moves by stepSize·a per step, in normalised units (default 0.25: 8 full steps cross the box). */
@@ -287,27 +320,12 @@ export class AdjustEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
     this.segmenter = options.segmenter;
     this.reward = options.reward;
     this.space = options.space;
-    this.fixed = { ...(options.fixed ?? {}) };
     this.maxSteps = options.maxSteps ?? 8;
-    this.stepSize = options.stepSize ?? 0.25;
     if (!Number.isInteger(this.maxSteps) || this.maxSteps < 1) throw new SamstarError('ARGUMENT_INVALID', `AdjustEnv: maxSteps must be a positive integer, got ${this.maxSteps}`);
-    if (!(this.stepSize > 0 && this.stepSize <= 2)) throw new SamstarError('ARGUMENT_INVALID', `AdjustEnv: stepSize must be in (0, 2], got ${this.stepSize}`);
-    if (this.space.dimension < 1) throw new SamstarError('ARGUMENT_INVALID', 'AdjustEnv: tune at least one knob');
-    checkTunedSpace('AdjustEnv', this.space, this.segmenter.knobs, this.fixed);
-    this.frames = new FrameStore(options.frames, options.truths, 'AdjustEnv');
-    this.start = normalisedStart('AdjustEnv', this.space, options.start);
-    this.rng = new Rng(options.seed ?? 0);
-    this.termNames = rewardTermNames(this.reward);
+    ({ fixed: this.fixed, stepSize: this.stepSize, frames: this.frames, start: this.start, rng: this.rng, termNames: this.termNames } = knobEnvParts('AdjustEnv', options));
 
-    const d = this.space.dimension;
-    this.actionSpace = new Box(-1, 1, [d + 1], { names: [...this.space.names, 'stop'] });
-    const stats = statsSpace(this.termNames);
-    this.observationSpace = new Box(
-      [...FEATURE_BOUNDS.map((b) => b[0]), ...this.space.names.map(() => -1), ...stats.low, 0],
-      [...FEATURE_BOUNDS.map((b) => b[1]), ...this.space.names.map(() => 1), ...stats.high, 1],
-      [FEATURE_NAMES.length + d + stats.names.length + 1],
-      { names: [...FEATURE_NAMES, ...knobObservationNames(this.space), ...stats.names, 'steps_left'] },
-    );
+    this.actionSpace = new Box(-1, 1, [this.space.dimension + 1], { names: [...this.space.names, 'stop'] });
+    this.observationSpace = knobObservationSpace(this.space, this.termNames, ['steps_left']);
   }
 
   get length(): number {

@@ -1,6 +1,6 @@
 import type { KnobEnvOptions, KnobStepInfo } from './step-info.js';
 import type { CompiledReward } from '../rewards/index.js';
-import { FEATURE_BOUNDS, FEATURE_NAMES, featureSpec, frameFeatures, type FeatureSpec } from '../src/image/features.js';
+import { featureSpec, frameFeatures, type FeatureSpec } from '../src/image/features.js';
 import type { Frame } from '../src/image/frame.js';
 import type { LabelImage } from '../src/masks/types.js';
 import type { KnobSpace, KnobValues } from '../src/segmenters/knobs.js';
@@ -8,17 +8,16 @@ import type { Segmenter } from '../src/segmenters/types.js';
 import { SamstarError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
 import {
-  checkTunedSpace,
   clip1,
   FrameStore,
-  knobObservationNames,
+  knobEnvParts,
+  knobObservationSpace,
   normalisedStart,
   pick,
   readAction,
-  rewardTermNames,
   segmentAndScore,
-  statsSpace,
   statsVector,
+  type KnobEnvMotion,
   type SegmentationStats,
 } from './adjust-env.js';
 import { Box } from './spaces.js';
@@ -26,7 +25,7 @@ import type { FrameSource } from './tune-env.js';
 import type { Env, ResetResult, StepResult } from './types.js';
 
 /** `frames` is the stream, in order (a time-lapse, a folder sorted by acquisition). */
-export interface StreamEnvOptions extends KnobEnvOptions {
+export interface StreamEnvOptions extends KnobEnvOptions, KnobEnvMotion {
   /**
    * Frames per episode: a contiguous window whose first frame is drawn with the
    * env's seeded Rng, or 'all' (default: the whole stream from frame 0).
@@ -103,32 +102,17 @@ export class StreamEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
     this.segmenter = options.segmenter;
     this.reward = options.reward;
     this.space = options.space;
-    this.fixed = { ...(options.fixed ?? {}) };
     this.actionMode = options.actionMode ?? 'delta';
-    this.stepSize = options.stepSize ?? 0.25;
     if (this.actionMode !== 'delta' && this.actionMode !== 'absolute') throw new SamstarError('ARGUMENT_INVALID', `StreamEnv: actionMode must be 'delta' or 'absolute', got ${String(this.actionMode)}`);
-    if (!(this.stepSize > 0 && this.stepSize <= 2)) throw new SamstarError('ARGUMENT_INVALID', `StreamEnv: stepSize must be in (0, 2], got ${this.stepSize}`);
-    if (this.space.dimension < 1) throw new SamstarError('ARGUMENT_INVALID', 'StreamEnv: tune at least one knob');
-    checkTunedSpace('StreamEnv', this.space, this.segmenter.knobs, this.fixed);
-    this.frames = new FrameStore(options.frames, options.truths, 'StreamEnv');
+    ({ fixed: this.fixed, stepSize: this.stepSize, frames: this.frames, start: this.start, rng: this.rng, termNames: this.termNames } = knobEnvParts('StreamEnv', options));
     const length = options.episodeLength ?? 'all';
     if (length !== 'all' && (!Number.isInteger(length) || length < 1 || length > this.frames.length)) {
       throw new SamstarError('ARGUMENT_INVALID', `StreamEnv: episodeLength must be 'all' or an integer in [1, ${this.frames.length}], got ${length}`);
     }
     this.episodeLength = length;
-    this.start = normalisedStart('StreamEnv', this.space, options.start);
-    this.rng = new Rng(options.seed ?? 0);
-    this.termNames = rewardTermNames(this.reward);
 
-    const d = this.space.dimension;
-    this.actionSpace = new Box(-1, 1, [d], { names: this.space.names });
-    const stats = statsSpace(this.termNames);
-    this.observationSpace = new Box(
-      [...FEATURE_BOUNDS.map((b) => b[0]), ...this.space.names.map(() => -1), ...stats.low, 0, 0],
-      [...FEATURE_BOUNDS.map((b) => b[1]), ...this.space.names.map(() => 1), ...stats.high, 1, 1],
-      [FEATURE_NAMES.length + d + stats.names.length + 2],
-      { names: [...FEATURE_NAMES, ...knobObservationNames(this.space), ...stats.names, 'has_previous', 'progress'] },
-    );
+    this.actionSpace = new Box(-1, 1, [this.space.dimension], { names: this.space.names });
+    this.observationSpace = knobObservationSpace(this.space, this.termNames, ['has_previous', 'progress']);
   }
 
   get length(): number {
