@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { effectiveStatus, StudyStore, type EvaluationRecord, type StudyInfo } from '../store/index.js';
 import { SamstarError } from '../util/errors.js';
-import { bestOf, formatKnobs } from './summary.js';
+import { bestOf, formatKnobs, improvementsOf } from './summary.js';
 import type { ResolvedTask } from './task.js';
 
 /** `samstar studies`: the stored runs under a folder (or in one file), and one run in detail. */
@@ -154,14 +154,7 @@ function history(evaluations: readonly EvaluationRecord[]): StudyDetail['history
         mean: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : null,
       };
     });
-  const improvements: { index: number; total: number }[] = [];
-  let running = -Infinity;
-  for (const e of evaluations) {
-    if (Number.isFinite(e.total) && e.total > running) {
-      running = e.total;
-      improvements.push({ index: e.index, total: e.total });
-    }
-  }
+  const improvements = improvementsOf(evaluations);
   return {
     generations,
     improvements,

@@ -79,14 +79,7 @@ export function buildSummary(input: {
       }
     : null;
   const bestTotal = input.bestAllFrames?.total ?? best?.total;
-  const improvements: { index: number; total: number }[] = [];
-  let running = -Infinity;
-  for (const e of evaluations) {
-    if (Number.isFinite(e.total) && e.total > running) {
-      running = e.total;
-      improvements.push({ index: e.index, total: e.total });
-    }
-  }
+  const improvements = improvementsOf(evaluations);
   const bestAt: Record<string, number | null> = {};
   for (const fraction of [0.1, 0.25, 0.5, 1]) {
     const n = Math.max(1, Math.ceil(fraction * evaluations.length));
@@ -158,4 +151,17 @@ export function formatSummary(summary: TrainSummary): string {
   if (b) lines.push(`best knobs (evaluation #${b.index}): ${formatKnobs(b.knobs)}`);
   else lines.push('no evaluation gave a finite reward');
   return lines.join('\n');
+}
+
+/** Each evaluation that improved on the best finite total so far, in order. */
+export function improvementsOf(evaluations: readonly { readonly index: number; readonly total: number }[]): { index: number; total: number }[] {
+  const improvements: { index: number; total: number }[] = [];
+  let running = -Infinity;
+  for (const e of evaluations) {
+    if (Number.isFinite(e.total) && e.total > running) {
+      running = e.total;
+      improvements.push({ index: e.index, total: e.total });
+    }
+  }
+  return improvements;
 }
