@@ -91,6 +91,31 @@ export const command: CommandModule<object, TrainArgs> = {
     let bestText = '—';
     const rel = (p: string): string => relative(process.cwd(), p) || p;
     const resumeHint = (): string => `samstar train ${args.config ? `--config ${args.config} ` : ''}--out ${relative(process.cwd(), out) || out} --resume`;
+    // What both kinds of run (black-box, contextual policy) print at the start, after the default knobs and at the end.
+    const announce =
+      (kind: string) =>
+      ({ study, resumed, stored, budget, frames }: { study: { name: string }; resumed: boolean; stored: number; budget: number; frames: number }): void => {
+        const what = resumed ? `resuming study "${study.name}" (${stored} stored evaluation(s) to replay)` : `study "${study.name}"`;
+        process.stderr.write(`samstar: ${what}: ${task.agent.name}${kind} on ${frames} frame(s), tuning ${task.knobSpace.map((s) => s.name).join(', ')}, budget ${budget}\n`);
+      };
+    const startProgress =
+      (fields: string) =>
+      ({ total }: { total: number }): void => {
+        process.stderr.write(`samstar: default knobs: reward ${Number.isFinite(total) ? total.toFixed(4) : String(total)}\n`);
+        progress = createProgress('train', task.budget, { enabled: args.progress, fields, initial: { best: bestText } });
+      };
+    const finish = (summary: { evaluations: number }, text: string, written: (string | undefined)[], interrupted: boolean, lost = ''): void => {
+      progress.stop();
+      if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else {
+        process.stdout.write(`${text}\n`);
+        process.stdout.write(`written: ${written.filter((p): p is string => Boolean(p)).map(rel).join(', ')}\n`);
+      }
+      if (interrupted) {
+        process.stderr.write(`samstar: interrupted after ${summary.evaluations} evaluation(s); all of them are stored in ${join(out, STUDY_FILE)}${lost}\n  resume with: ${resumeHint()}\n`);
+        process.exitCode = 130;
+      }
+    };
     try {
       if (isPolicyAgentName(task.agent.name)) {
         const { trainPolicy, formatPolicySummary, initFromPolicy } = await import('../../train/policy-train.js');
@@ -101,14 +126,8 @@ export const command: CommandModule<object, TrainArgs> = {
           resume: args.resume,
           signal: controller.signal,
           workers: args.workers,
-          onStart: ({ study, resumed, stored, budget, frames }) => {
-            const what = resumed ? `resuming study "${study.name}" (${stored} stored evaluation(s) to replay)` : `study "${study.name}"`;
-            process.stderr.write(`samstar: ${what}: ${task.agent.name} contextual policy on ${frames} frame(s), tuning ${task.knobSpace.map((s) => s.name).join(', ')}, budget ${budget}\n`);
-          },
-          onDefault: ({ total }) => {
-            process.stderr.write(`samstar: default knobs: reward ${Number.isFinite(total) ? total.toFixed(4) : String(total)}\n`);
-            progress = createProgress('train', task.budget, { enabled: args.progress, fields: 'batch reward {best}', initial: { best: bestText } });
-          },
+          onStart: announce(' contextual policy'),
+          onDefault: startProgress('batch reward {best}'),
           onEvaluation: ({ done, evaluation, replayed }) => {
             if (!replayed && Number.isNaN(evaluation.total)) {
               process.stderr.write(`\nsamstar: evaluation #${evaluation.index} failed${evaluation.error ? `: ${evaluation.error.split('\n')[0]}` : ''} (stored; left out of the batch)\n`);
@@ -120,17 +139,8 @@ export const command: CommandModule<object, TrainArgs> = {
             progress.update(done, { best: bestText });
           },
         });
-        progress.stop();
         const { summary, paths } = result;
-        if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-        else {
-          process.stdout.write(`${formatPolicySummary(summary)}\n`);
-          process.stdout.write(`written: ${[paths.policy, paths.summary, paths.study].filter(Boolean).map((p) => rel(p!)).join(', ')}\n`);
-        }
-        if (result.status === 'interrupted') {
-          process.stderr.write(`samstar: interrupted after ${summary.evaluations} evaluation(s); all of them are stored in ${join(out, STUDY_FILE)} (no policy written)\n  resume with: ${resumeHint()}\n`);
-          process.exitCode = 130;
-        }
+        finish(summary, formatPolicySummary(summary), [paths.policy, paths.summary, paths.study], result.status === 'interrupted', ' (no policy written)');
         return;
       }
       const result = await train(task, {
@@ -138,14 +148,8 @@ export const command: CommandModule<object, TrainArgs> = {
         resume: args.resume,
         signal: controller.signal,
         workers: args.workers,
-        onStart: ({ study, resumed, stored, budget, frames }) => {
-          const what = resumed ? `resuming study "${study.name}" (${stored} stored evaluation(s) to replay)` : `study "${study.name}"`;
-          process.stderr.write(`samstar: ${what}: ${task.agent.name} on ${frames} frame(s), tuning ${task.knobSpace.map((s) => s.name).join(', ')}, budget ${budget}\n`);
-        },
-        onDefault: ({ total }) => {
-          process.stderr.write(`samstar: default knobs: reward ${Number.isFinite(total) ? total.toFixed(4) : String(total)}\n`);
-          progress = createProgress('train', task.budget, { enabled: args.progress, fields: 'best {best}', initial: { best: bestText } });
-        },
+        onStart: announce(''),
+        onDefault: startProgress('best {best}'),
         onEvaluation: ({ done, best, evaluation, replayed }) => {
           if (best) bestText = best.total.toFixed(4);
           if (!replayed && Number.isNaN(evaluation.total)) {
@@ -154,17 +158,9 @@ export const command: CommandModule<object, TrainArgs> = {
           progress.update(done, { best: bestText });
         },
       });
-      progress.stop();
       const { summary, paths } = result;
-      if (args.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      else {
-        process.stdout.write(`${formatSummary(summary)}\n`);
-        process.stdout.write(`written: ${[paths.bestKnobs, paths.policy, paths.summary, paths.study].filter(Boolean).map((p) => rel(p!)).join(', ')}\n`);
-      }
-      if (result.run.status === 'interrupted') {
-        process.stderr.write(`samstar: interrupted after ${summary.evaluations} evaluation(s); all of them are stored in ${join(out, STUDY_FILE)}\n  resume with: ${resumeHint()}\n`);
-        process.exitCode = 130;
-      } else if (!summary.best) {
+      finish(summary, formatSummary(summary), [paths.bestKnobs, paths.policy, paths.summary, paths.study], result.run.status === 'interrupted');
+      if (result.run.status !== 'interrupted' && !summary.best) {
         throw new SamstarError('CONFIG_INVALID', `no evaluation gave a finite reward (${summary.failed} NaN); best-knobs.json was not written`, {
           hint: 'check the reward config against these frames (samstar reward), and the knob bounds',
         });
