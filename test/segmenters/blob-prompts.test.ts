@@ -98,4 +98,37 @@ describe('SAM with blob prompts', () => {
       expect(JSON.stringify(cached.instances)).toBe(JSON.stringify(uncached.instances));
     }
   });
+
+  it('a new blob setting decodes only the prompts not yet seen on the frame, with the records of a cold segmenter', async () => {
+    const frame = generateSynthFrame({ width: 192, height: 192, count: 30, diameter: { median: 9, sigma: 0.3 }, contrast: 0.2 }, new Rng(47), 'prompt-cache').frame;
+    const strict = { prompts: 'grid+blobs', points_per_side: 5, blob_threshold: 4, pred_iou_thresh: 0.6, stability_score_thresh: 0.7 };
+    const loose = { ...strict, blob_threshold: 1 };
+    const cold = await SamSegmenter.load({ promptCacheBytes: 0 });
+    try {
+      const first = await segmenter.segment(frame, strict);
+      const before = { ...segmenter.decoderCounts };
+      const second = await segmenter.segment(frame, loose);
+      const decoded = segmenter.decoderCounts.decoded - before.decoded;
+      const reused = segmenter.decoderCounts.reused - before.reused;
+      // The grid and the strong blobs were decoded for the first setting; only the weak blobs are new.
+      expect(decoded + reused).toBe(second.stats?.prompts);
+      expect(reused).toBe(first.stats?.prompts);
+      expect(decoded).toBeGreaterThan(0);
+      const reference = await cold.segment(frame, loose);
+      expect(cold.decoderCounts).toEqual({ decoded: second.stats?.prompts, reused: 0 });
+      expect(JSON.stringify(second.instances)).toBe(JSON.stringify(reference.instances));
+      // Back to the strict setting on a fresh propose stage: everything comes from the per-prompt cache.
+      const fresh = await SamSegmenter.load();
+      try {
+        await fresh.segment(frame, loose);
+        const again = await fresh.segment(frame, strict);
+        expect(fresh.decoderCounts).toEqual({ decoded: second.stats?.prompts, reused: first.stats?.prompts });
+        expect(JSON.stringify(again.instances)).toBe(JSON.stringify(first.instances));
+      } finally {
+        await fresh.dispose();
+      }
+    } finally {
+      await cold.dispose();
+    }
+  });
 });

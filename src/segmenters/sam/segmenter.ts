@@ -9,11 +9,12 @@ import { filterKnobsOf, runFilterStage, type FilterStats } from './filter.js';
 import type { CropBox } from './grid.js';
 import { affectsProposals, samKnobSpace } from './knob-specs.js';
 import { loadModel, type LoadedModel, type ModelFiles } from './onnx-model.js';
-import { buildProposal, type Proposal } from './proposal.js';
+import { buildProposal, proposalBytes, type Proposal } from './proposal.js';
 import { SummaryProposalSource, type CropProposals } from './proposal-source.js';
 import { decodePrompt, encodeCrop, type DecoderAnswer, type Embedding } from './propose.js';
 import { blobOptionsOf, planPrompts, type CropPlan } from './prompts.js';
-import { detectBlobs, type Blob } from '../../image/blobs.js';
+import { BlobDetector } from '../../image/blob-detector.js';
+import type { Blob } from '../../image/blobs.js';
 import { cropTaps, LOW_RES } from './upsample.js';
 
 export interface SamSegmenterOptions {
@@ -23,6 +24,12 @@ export interface SamSegmenterOptions {
   /** Byte budgets of the stage caches. */
   readonly embeddingCacheBytes?: number;
   readonly proposalCacheBytes?: number;
+  /**
+   * Byte budget of the per-prompt cache: the three proposals of each decoded prompt, kept per frame,
+   * crop and prompt position, so a new prompt set (another blob threshold, σ range or grid) decodes
+   * only the prompts it has not seen on that frame. 0 turns it off.
+   */
+  readonly promptCacheBytes?: number;
   /** Called after each decoder batch during the propose stage. */
   readonly onDecodeProgress?: (done: number, total: number) => void;
 }
@@ -45,7 +52,11 @@ export class SamSegmenter implements Segmenter {
   private readonly embeddings: LruCache<Embedding>;
   private readonly proposals: LruCache<SummaryProposalSource>;
   private readonly results = new LruCache<Segmentation>(4096, () => 1);
-  private readonly blobs = new LruCache<Blob[]>(256, () => 1);
+  // Blob knobs under tuning: the LoG peaks run once per frame and σ range; thresholds and overlaps filter them.
+  private readonly blobs = new BlobDetector(1);
+  private readonly promptAnswers: LruCache<readonly Proposal[]> | undefined;
+  /** Prompts decoded by the model, and prompts answered from the per-prompt cache, since load. */
+  readonly decoderCounts = { decoded: 0, reused: 0 };
 
   private constructor(
     readonly model: LoadedModel,
@@ -53,6 +64,8 @@ export class SamSegmenter implements Segmenter {
   ) {
     this.embeddings = new LruCache<Embedding>(options.embeddingCacheBytes ?? 256 * 2 ** 20, (e) => e.byteLength);
     this.proposals = new LruCache<SummaryProposalSource>(options.proposalCacheBytes ?? 1024 * 2 ** 20, (s) => s.bytes);
+    const promptBytes = options.promptCacheBytes ?? 512 * 2 ** 20;
+    this.promptAnswers = promptBytes > 0 ? new LruCache<readonly Proposal[]>(promptBytes, (three) => three.reduce((n, q) => n + proposalBytes(q), 0)) : undefined;
   }
 
   static async load(options: SamSegmenterOptions = {}): Promise<SamSegmenter> {
@@ -113,10 +126,7 @@ export class SamSegmenter implements Segmenter {
   private plan(frame: Frame, values: KnobValues): CropPlan[] {
     let blobs: Blob[] = [];
     if (values.prompts !== 'grid') {
-      const options = blobOptionsOf(values);
-      const key = `${frame.hash}|${JSON.stringify(options)}`;
-      blobs = this.blobs.get(key) ?? detectBlobs(frame.grey, frame.width, frame.height, options);
-      this.blobs.set(key, blobs);
+      blobs = this.blobs.detect(frame, blobOptionsOf(values));
     }
     return planPrompts(frame.width, frame.height, values, blobs);
   }
@@ -160,32 +170,56 @@ export class SamSegmenter implements Segmenter {
     return { encode: encodeMs, propose: decodeMs };
   }
 
-  /** The propose stage, cached per frame and encode/propose knob values. */
+  /** The propose stage, cached per frame and encode/propose knob values, and below that per prompt. */
   async propose(frame: Frame, values: KnobValues): Promise<{ source: SummaryProposalSource; timings: Segmentation['timings'] }> {
     const key = this.proposeKey(frame, values);
     const cached = this.proposals.get(key);
     if (cached) return { source: cached, timings: {} };
-    const perCrop: { plan: CropPlan; proposals: Proposal[] }[] = [];
-    const taps = new Map<number, ReturnType<typeof cropTaps>>();
-    const timings = await this.decodeAll(frame, values, (plan, c, prompt, answer) => {
-      if (!perCrop[c]) {
-        perCrop[c] = { plan, proposals: [] };
-        taps.set(c, cropTaps(plan.width, plan.height));
+    const plans = this.plan(frame, values);
+    const total = plans.reduce((n, p) => n + p.prompts.length, 0);
+    const batch = Number(values.points_per_batch);
+    let done = 0;
+    let encodeMs = 0;
+    let decodeMs = 0;
+    const crops: CropProposals[] = [];
+    for (let c = 0; c < plans.length; c++) {
+      const plan = plans[c];
+      const taps = cropTaps(plan.width, plan.height);
+      const proposals: Proposal[] = [];
+      // Encoded lazily: a crop whose prompts are all cached needs no embedding.
+      let embedding: Embedding | undefined;
+      for (let start = 0; start < plan.prompts.length; start += batch) {
+        const end = Math.min(plan.prompts.length, start + batch);
+        for (let p = start; p < end; p++) {
+          const prompt = plan.prompts[p];
+          const promptKey = `${frame.hash}|${plan.crop.box.join(',')}|${prompt.x},${prompt.y}|${prompt.box?.join(',') ?? ''}`;
+          let three = this.promptAnswers?.get(promptKey);
+          if (three) {
+            this.decoderCounts.reused++;
+          } else {
+            const t0 = performance.now();
+            embedding ??= await this.embedding(frame, plan.crop);
+            const t1 = performance.now();
+            encodeMs += t1 - t0;
+            const answer = await decodePrompt(this.model, embedding, prompt, plan.width, plan.height);
+            three = [0, 1, 2].map((t) =>
+              buildProposal({ crop: c, prompt: p, token: t + 1, iou: answer.iou[t], point: [prompt.x, prompt.y], plane: answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES) }, taps),
+            );
+            this.promptAnswers?.set(promptKey, three);
+            this.decoderCounts.decoded++;
+            decodeMs += performance.now() - t1;
+          }
+          // The same answer under this set's crop and prompt indices (the summaries are shared, never copied).
+          for (const q of three) proposals.push(q.crop === c && q.prompt === p ? q : { ...q, crop: c, prompt: p });
+        }
+        done += end - start;
+        this.options.onDecodeProgress?.(done, total);
       }
-      const point: [number, number] = [plan.prompts[prompt].x, plan.prompts[prompt].y];
-      for (let t = 0; t < 3; t++) {
-        const plane = answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES);
-        perCrop[c].proposals.push(buildProposal({ crop: c, prompt, token: t + 1, iou: answer.iou[t], point, plane }, taps.get(c)!));
-      }
-    });
-    const crops: CropProposals[] = this.plan(frame, values).map((plan, c) => ({
-      crop: { box: plan.crop.box },
-      taps: taps.get(c) ?? cropTaps(plan.width, plan.height),
-      proposals: perCrop[c]?.proposals ?? [],
-    }));
+      crops.push({ crop: { box: plan.crop.box }, taps, proposals });
+    }
     const source = new SummaryProposalSource(frame.width, frame.height, crops);
     this.proposals.set(key, source);
-    return { source, timings };
+    return { source, timings: { encode: encodeMs, propose: decodeMs } };
   }
 
   /**
@@ -207,16 +241,19 @@ export class SamSegmenter implements Segmenter {
     return new DirectProposalSource(frame.width, frame.height, plans.map((p) => ({ box: p.crop.box })), proposals);
   }
 
-  cacheStats(): { embeddings: { entries: number; bytes: number }; proposals: { entries: number; bytes: number } } {
+  cacheStats(): { embeddings: { entries: number; bytes: number }; proposals: { entries: number; bytes: number }; prompts: { entries: number; bytes: number } } {
     return {
       embeddings: { entries: this.embeddings.size, bytes: this.embeddings.bytes },
       proposals: { entries: this.proposals.size, bytes: this.proposals.bytes },
+      prompts: { entries: this.promptAnswers?.size ?? 0, bytes: this.promptAnswers?.bytes ?? 0 },
     };
   }
 
   async dispose(): Promise<void> {
     this.embeddings.clear();
     this.proposals.clear();
+    this.promptAnswers?.clear();
+    this.blobs.clear();
     this.results.clear();
     await this.model.encoder.release();
     await this.model.decoder.release();

@@ -1,0 +1,65 @@
+import { LruCache } from '../util/lru.js';
+import { blobNoiseUnit, detectBlobs, findBlobPeaks, suppressOverlaps, type Blob, type BlobOptions } from './blobs.js';
+import type { Frame } from './frame.js';
+
+/** Scale-space peaks of one frame at a detection floor, and the noise unit their thresholds are multiples of. */
+export interface BlobDetection {
+  readonly peaks: readonly Blob[];
+  readonly noise: number;
+}
+
+/** The options that decide which peaks exist (the threshold and overlap only select among them). */
+export type PeakOptions = Pick<BlobOptions, 'sigmaMin' | 'sigmaMax' | 'sigmaSteps' | 'polarity' | 'border'>;
+
+/**
+ * Blob detection for callers that try many blob settings on the same frames (tuning agents).
+ * The expensive part — the LoG scale space and its peaks — depends on the σ range, polarity and
+ * border only; it runs once per frame and those options at a low floor, and any threshold at or
+ * above the floor (with any overlap) is then a filter over the cached peaks. That is exact:
+ * a blob is only ever suppressed by a stronger one, so thresholding before or after the
+ * suppression keeps the same blobs.
+ */
+export class BlobDetector {
+  private readonly detections: LruCache<BlobDetection>;
+
+  constructor(
+    /** The lowest threshold, in multiples of the image noise σ, that peaks are kept at. */
+    readonly floor: number,
+    maxBytes = 256 * 2 ** 20,
+  ) {
+    this.detections = new LruCache<BlobDetection>(maxBytes, (d) => 64 * d.peaks.length + 64);
+  }
+
+  /** The peaks at the floor; `ms` is set when they were computed now (not cached). */
+  peaks(frame: Frame, options: PeakOptions): { detection: BlobDetection; ms?: number } {
+    const key = `${frame.hash}|${options.sigmaMin}|${options.sigmaMax}|${options.sigmaSteps}|${options.polarity}|${options.border}`;
+    const cached = this.detections.get(key);
+    if (cached) return { detection: cached };
+    const t0 = performance.now();
+    const detection: BlobDetection = {
+      peaks: findBlobPeaks(frame.grey, frame.width, frame.height, { ...options, threshold: this.floor, thresholdMode: 'noise', overlap: 1 }),
+      noise: blobNoiseUnit(frame.grey, frame.width, frame.height),
+    };
+    this.detections.set(key, detection);
+    return { detection, ms: performance.now() - t0 };
+  }
+
+  /** Exactly `detectBlobs(frame, options)`, from the cached peaks whenever the threshold allows. */
+  detect(frame: Frame, options: BlobOptions): Blob[] {
+    if (options.thresholdMode !== 'noise' || !(options.threshold >= this.floor)) return detectBlobs(frame.grey, frame.width, frame.height, options);
+    return selectBlobs(this.peaks(frame, options).detection, options.threshold, options.overlap);
+  }
+
+  clear(): void {
+    this.detections.clear();
+  }
+}
+
+/** The blobs of a detection above `threshold` noise σ, overlaps suppressed (strongest first). */
+export function selectBlobs(detection: BlobDetection, threshold: number, overlap: number): Blob[] {
+  const level = threshold * detection.noise;
+  return suppressOverlaps(
+    detection.peaks.filter((b) => b.response > level),
+    overlap,
+  );
+}
