@@ -141,33 +141,44 @@ export class SamSegmenter implements Segmenter {
     return e;
   }
 
-  /** Encode + decode every prompt of every crop, handing each answer to `consume`. */
-  private async decodeAll(frame: Frame, values: KnobValues, consume: (plan: CropPlan, cropIndex: number, prompt: number, answer: DecoderAnswer) => void): Promise<{ encode: number; propose: number }> {
+  /**
+   * Every prompt of every crop, in order, with a `decode()` that encodes its crop (once, only when
+   * first needed) and runs the decoder on it. Timings: encode = the encoder, propose = the rest.
+   */
+  private async forEachPrompt(
+    frame: Frame,
+    values: KnobValues,
+    visit: (plan: CropPlan, crop: number, prompt: number, decode: () => Promise<DecoderAnswer>) => Promise<void>,
+  ): Promise<{ plans: CropPlan[]; timings: { encode: number; propose: number } }> {
     const plans = this.plan(frame, values);
     const total = plans.reduce((n, p) => n + p.prompts.length, 0);
     const batch = Number(values.points_per_batch);
     let done = 0;
     let encodeMs = 0;
-    let decodeMs = 0;
+    let proposeMs = 0;
     for (let c = 0; c < plans.length; c++) {
       const plan = plans[c];
-      const t0 = performance.now();
-      const embedding = await this.embedding(frame, plan.crop);
-      const t1 = performance.now();
-      encodeMs += t1 - t0;
-      const count = plan.prompts.length;
-      for (let start = 0; start < count; start += batch) {
-        const end = Math.min(count, start + batch);
-        for (let p = start; p < end; p++) {
-          const answer = await decodePrompt(this.model, embedding, plan.prompts[p], plan.width, plan.height);
-          consume(plan, c, p, answer);
+      const cropStart = performance.now();
+      let cropEncodeMs = 0;
+      let embedding: Embedding | undefined;
+      const decodeAt = async (p: number): Promise<DecoderAnswer> => {
+        if (!embedding) {
+          const t0 = performance.now();
+          embedding = await this.embedding(frame, plan.crop);
+          cropEncodeMs += performance.now() - t0;
         }
+        return decodePrompt(this.model, embedding, plan.prompts[p], plan.width, plan.height);
+      };
+      for (let start = 0; start < plan.prompts.length; start += batch) {
+        const end = Math.min(plan.prompts.length, start + batch);
+        for (let p = start; p < end; p++) await visit(plan, c, p, () => decodeAt(p));
         done += end - start;
         this.options.onDecodeProgress?.(done, total);
       }
-      decodeMs += performance.now() - t1;
+      encodeMs += cropEncodeMs;
+      proposeMs += performance.now() - cropStart - cropEncodeMs;
     }
-    return { encode: encodeMs, propose: decodeMs };
+    return { plans, timings: { encode: encodeMs, propose: proposeMs } };
   }
 
   /** The propose stage, cached per frame and encode/propose knob values, and below that per prompt. */
@@ -175,51 +186,31 @@ export class SamSegmenter implements Segmenter {
     const key = this.proposeKey(frame, values);
     const cached = this.proposals.get(key);
     if (cached) return { source: cached, timings: {} };
-    const plans = this.plan(frame, values);
-    const total = plans.reduce((n, p) => n + p.prompts.length, 0);
-    const batch = Number(values.points_per_batch);
-    let done = 0;
-    let encodeMs = 0;
-    let decodeMs = 0;
-    const crops: CropProposals[] = [];
-    for (let c = 0; c < plans.length; c++) {
-      const plan = plans[c];
-      const taps = cropTaps(plan.width, plan.height);
-      const proposals: Proposal[] = [];
-      // Encoded lazily: a crop whose prompts are all cached needs no embedding.
-      let embedding: Embedding | undefined;
-      for (let start = 0; start < plan.prompts.length; start += batch) {
-        const end = Math.min(plan.prompts.length, start + batch);
-        for (let p = start; p < end; p++) {
-          const prompt = plan.prompts[p];
-          const promptKey = `${frame.hash}|${plan.crop.box.join(',')}|${prompt.x},${prompt.y}|${prompt.box?.join(',') ?? ''}`;
-          let three = this.promptAnswers?.get(promptKey);
-          if (three) {
-            this.decoderCounts.reused++;
-          } else {
-            const t0 = performance.now();
-            embedding ??= await this.embedding(frame, plan.crop);
-            const t1 = performance.now();
-            encodeMs += t1 - t0;
-            const answer = await decodePrompt(this.model, embedding, prompt, plan.width, plan.height);
-            three = [0, 1, 2].map((t) =>
-              buildProposal({ crop: c, prompt: p, token: t + 1, iou: answer.iou[t], point: [prompt.x, prompt.y], plane: answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES) }, taps),
-            );
-            this.promptAnswers?.set(promptKey, three);
-            this.decoderCounts.decoded++;
-            decodeMs += performance.now() - t1;
-          }
-          // The same answer under this set's crop and prompt indices (the summaries are shared, never copied).
-          for (const q of three) proposals.push(q.crop === c && q.prompt === p ? q : { ...q, crop: c, prompt: p });
-        }
-        done += end - start;
-        this.options.onDecodeProgress?.(done, total);
+    const perCrop: Proposal[][] = [];
+    const taps = new Map<number, ReturnType<typeof cropTaps>>();
+    const tapsOf = (plan: CropPlan, c: number) => taps.get(c) ?? taps.set(c, cropTaps(plan.width, plan.height)).get(c)!;
+    const { plans, timings } = await this.forEachPrompt(frame, values, async (plan, c, p, decode) => {
+      const prompt = plan.prompts[p];
+      const promptKey = `${frame.hash}|${plan.crop.box.join(',')}|${prompt.x},${prompt.y}|${prompt.box?.join(',') ?? ''}`;
+      let three = this.promptAnswers?.get(promptKey);
+      if (three) {
+        this.decoderCounts.reused++;
+      } else {
+        const answer = await decode();
+        three = [0, 1, 2].map((t) =>
+          buildProposal({ crop: c, prompt: p, token: t + 1, iou: answer.iou[t], point: [prompt.x, prompt.y], plane: answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES) }, tapsOf(plan, c)),
+        );
+        this.promptAnswers?.set(promptKey, three);
+        this.decoderCounts.decoded++;
       }
-      crops.push({ crop: { box: plan.crop.box }, taps, proposals });
-    }
+      // The same answer under this set's crop and prompt indices (the summaries are shared, never copied).
+      perCrop[c] ??= [];
+      for (const q of three) perCrop[c].push(q.crop === c && q.prompt === p ? q : { ...q, crop: c, prompt: p });
+    });
+    const crops: CropProposals[] = plans.map((plan, c) => ({ crop: { box: plan.crop.box }, taps: tapsOf(plan, c), proposals: perCrop[c] ?? [] }));
     const source = new SummaryProposalSource(frame.width, frame.height, crops);
     this.proposals.set(key, source);
-    return { source, timings: { encode: encodeMs, propose: decodeMs } };
+    return { source, timings };
   }
 
   /**
@@ -230,8 +221,8 @@ export class SamSegmenter implements Segmenter {
   async proposeDirect(frame: Frame, knobs: KnobValues): Promise<DirectProposalSource> {
     const values = this.knobs.resolve(knobs);
     const proposals: DirectProposal[] = [];
-    const plans = this.plan(frame, values);
-    await this.decodeAll(frame, values, (plan, c, prompt, answer) => {
+    const { plans } = await this.forEachPrompt(frame, values, async (plan, c, prompt, decode) => {
+      const answer = await decode();
       const taps = cropTaps(plan.width, plan.height);
       for (let t = 0; t < 3; t++) {
         const plane = answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES);
