@@ -1,45 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AdjustEnv, segmentationStats, type AdjustEnvOptions } from '../../envs/adjust-env.js';
 import { checkEnv } from '../../envs/check-env.js';
-import { compileReward, evaluateReward, loadRewardConfig, type CompiledReward } from '../../rewards/index.js';
+import { evaluateReward } from '../../rewards/index.js';
 import { generateSynthFrame, type SynthFrame } from '../../src/data/synth.js';
 import { FEATURE_NAMES } from '../../src/image/features.js';
 import { masksToLabelImage } from '../../src/masks/label-image.js';
-import type { KnobSpace } from '../../src/segmenters/knobs.js';
-import { SamSegmenter } from '../../src/segmenters/sam/segmenter.js';
-import { packageRoot } from '../../src/util/package-root.js';
 import { Rng } from '../../src/util/rng.js';
+import { useSamEnv } from './fixtures/sam-env.js';
 
 function synth(seed: number): SynthFrame {
   return generateSynthFrame({ width: 96, height: 96, count: 6, diameter: { median: 14, sigma: 0.2 } }, new Rng(seed), `adjust-${seed}`);
 }
 
 describe('AdjustEnv', () => {
-  let segmenter: SamSegmenter;
-  let reward: CompiledReward;
-  let frames: SynthFrame[];
-  let space: KnobSpace;
+  const fx = useSamEnv({ load: { intraOpThreads: 1 }, reward: 'nuclei', frames: () => [1, 2].map(synth), knobs: ['pred_iou_thresh', 'stability_score_thresh'] });
 
-  beforeAll(async () => {
-    segmenter = await SamSegmenter.load({ intraOpThreads: 1 });
-    reward = compileReward(await loadRewardConfig(`${packageRoot()}/configs/rewards/nuclei.yaml`));
-    frames = [1, 2].map(synth);
-    space = segmenter.knobs.subset(['pred_iou_thresh', 'stability_score_thresh']);
-  });
-  afterAll(async () => {
-    await segmenter.dispose();
-  });
-
-  const options = (extra: Partial<AdjustEnvOptions> = {}): AdjustEnvOptions => ({
-    segmenter,
-    frames: frames.map((f) => f.frame),
-    reward,
-    space,
-    fixed: { points_per_side: 4 },
-    maxSteps: 3,
-    seed: 3,
-    ...extra,
-  });
+  const options = fx.options<AdjustEnvOptions>(() => ({ fixed: { points_per_side: 4 }, maxSteps: 3, seed: 3 }));
 
   it('passes checkEnv (spaces, types, determinism under a seed, clipping reported)', async () => {
     const env = new AdjustEnv(options());
@@ -50,6 +26,7 @@ describe('AdjustEnv', () => {
   });
 
   it('observes features, knobs, segmentation statistics and the step budget; the action has a stop entry', async () => {
+    const { segmenter, reward, frames, space } = fx;
     const env = new AdjustEnv(options());
     expect(env.actionSpace.names).toEqual(['pred_iou_thresh', 'stability_score_thresh', 'stop']);
     const names = env.observationSpace.names!;
@@ -83,6 +60,7 @@ describe('AdjustEnv', () => {
   });
 
   it('moves knobs by stepSize·a, rewards the change of the total, stops on the stop entry and truncates after maxSteps', async () => {
+    const { space } = fx;
     const env = new AdjustEnv(options({ maxSteps: 3, stepSize: 0.5 }));
     const start = await env.reset({ options: { frame: 1, knobs: [0.6, 0.8] } });
     const first = start.info.total as number;

@@ -1,40 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkEnv } from '../../envs/check-env.js';
 import { StreamEnv, type StreamEnvOptions } from '../../envs/stream-env.js';
-import { compileReward, evaluateReward, loadRewardConfig, type CompiledReward } from '../../rewards/index.js';
-import { generateSynthSeries, type SynthFrame } from '../../src/data/synth.js';
+import { evaluateReward } from '../../rewards/index.js';
+import { generateSynthSeries } from '../../src/data/synth.js';
 import { frameFeatures } from '../../src/image/features.js';
-import type { KnobSpace } from '../../src/segmenters/knobs.js';
-import { SamSegmenter } from '../../src/segmenters/sam/segmenter.js';
-import { packageRoot } from '../../src/util/package-root.js';
 import { Rng } from '../../src/util/rng.js';
+import { useSamEnv } from './fixtures/sam-env.js';
 
 describe('StreamEnv', () => {
-  let segmenter: SamSegmenter;
-  let reward: CompiledReward;
-  let frames: SynthFrame[];
-  let space: KnobSpace;
-
-  beforeAll(async () => {
-    segmenter = await SamSegmenter.load({ intraOpThreads: 1 });
-    reward = compileReward(await loadRewardConfig(`${packageRoot()}/configs/rewards/nuclei.yaml`));
-    frames = generateSynthSeries({ frames: 4, width: 96, height: 96, count: 6, diameter: { median: 12, sigma: 0.2 }, drift: { diameter: 20, contrast: 0.3 } }, new Rng(5), 'stream');
-    space = segmenter.knobs.subset(['pred_iou_thresh', 'stability_score_thresh']);
-  });
-  afterAll(async () => {
-    await segmenter.dispose();
+  const fx = useSamEnv({
+    load: { intraOpThreads: 1 },
+    reward: 'nuclei',
+    frames: () => generateSynthSeries({ frames: 4, width: 96, height: 96, count: 6, diameter: { median: 12, sigma: 0.2 }, drift: { diameter: 20, contrast: 0.3 } }, new Rng(5), 'stream'),
+    knobs: ['pred_iou_thresh', 'stability_score_thresh'],
   });
 
-  const options = (extra: Partial<StreamEnvOptions> = {}): StreamEnvOptions => ({
-    segmenter,
-    frames: frames.map((f) => f.frame),
-    reward,
-    space,
-    fixed: { points_per_side: 4 },
-    episodeLength: 2,
-    seed: 2,
-    ...extra,
-  });
+  const options = fx.options<StreamEnvOptions>(() => ({ fixed: { points_per_side: 4 }, episodeLength: 2, seed: 2 }));
 
   it('passes checkEnv in both action modes', async () => {
     for (const actionMode of ['delta', 'absolute'] as const) {
@@ -45,6 +26,7 @@ describe('StreamEnv', () => {
   });
 
   it('walks the frames in order, carries the knobs over, rewards each frame and observes the previous one', async () => {
+    const { segmenter, reward, frames } = fx;
     const env = new StreamEnv(options({ episodeLength: 'all', stepSize: 0.5, start: [0.2, 0.4] }));
     const names = env.observationSpace.names!;
     const at = (obs: ArrayLike<number>, name: string) => obs[names.indexOf(name)];

@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { checkEnv } from '../../envs/check-env.js';
 import { frameSourceOf, TuneEnv, type TuneEnvOptions } from '../../envs/tune-env.js';
-import { compileReward, loadRewardConfig, type CompiledReward } from '../../rewards/index.js';
+import { compileReward, type CompiledReward } from '../../rewards/index.js';
 import { generateSynthFrame, type SynthFrame } from '../../src/data/synth.js';
 import { FEATURE_NAMES, frameFeatures } from '../../src/image/features.js';
 import { KnobSpace, type KnobSpec } from '../../src/segmenters/knobs.js';
-import { SamSegmenter } from '../../src/segmenters/sam/segmenter.js';
 import { isSamstarError } from '../../src/util/errors.js';
-import { packageRoot } from '../../src/util/package-root.js';
 import { Rng } from '../../src/util/rng.js';
+import { countDecoderRuns } from '../fixtures/decoder-runs.js';
+import { loadBundledReward, useSamEnv } from './fixtures/sam-env.js';
 
 function synth(seed: number, side = 128): SynthFrame {
   return generateSynthFrame({ width: side, height: side, count: 10, diameter: { median: 14, sigma: 0.2 } }, new Rng(seed), `synth-${seed}`);
@@ -51,36 +51,17 @@ async function errorOf(fn: () => unknown): Promise<unknown> {
 }
 
 describe('TuneEnv', () => {
-  let segmenter: SamSegmenter;
+  // The env's reward is the supervised one; the science check also needs the physics reward.
+  const fx = useSamEnv({ reward: 'supervised', frames: () => [1, 2, 3].map((s) => synth(s)), knobs: ['pred_iou_thresh', 'stability_score_thresh', 'mask_threshold'] });
   let physics: CompiledReward;
-  let supervised: CompiledReward;
-  let frames: SynthFrame[];
-  let filterSpace: KnobSpace;
-
   beforeAll(async () => {
-    segmenter = await SamSegmenter.load();
-    physics = compileReward(await loadRewardConfig(`${packageRoot()}/configs/rewards/nuclei.yaml`));
-    supervised = compileReward(await loadRewardConfig(`${packageRoot()}/configs/rewards/supervised.yaml`));
-    frames = [1, 2, 3].map((s) => synth(s));
-    filterSpace = segmenter.knobs.subset(['pred_iou_thresh', 'stability_score_thresh', 'mask_threshold']);
-  });
-  afterAll(async () => {
-    await segmenter.dispose();
+    physics = await loadBundledReward('nuclei');
   });
 
-  const options = (extra: Partial<TuneEnvOptions> = {}): TuneEnvOptions => ({
-    segmenter,
-    frames: frames.map((f) => f.frame),
-    truths: frames.map((f) => f.labels),
-    reward: supervised,
-    space: filterSpace,
-    fixed: { points_per_side: 6 },
-    framesPerEpisode: 2,
-    seed: 5,
-    ...extra,
-  });
+  const options = fx.options<TuneEnvOptions>(() => ({ truths: fx.frames.map((f) => f.labels), fixed: { points_per_side: 6 }, framesPerEpisode: 2, seed: 5 }));
 
   it('passes checkEnv', async () => {
+    const { space: filterSpace } = fx;
     const env = new TuneEnv(options());
     const report = await checkEnv(env, { seed: 3 });
     expect(report).toEqual({ ok: true, errors: [], warnings: [] });
@@ -113,6 +94,7 @@ describe('TuneEnv', () => {
   });
 
   it('observes the mean frame features of the episode and reports frames and reward terms in info', async () => {
+    const { frames, space: filterSpace } = fx;
     const env = new TuneEnv(options());
     const { observation, info } = await env.reset({ seed: 1, options: { frames: [0, 2] } });
     expect(info).toEqual({ frames: ['synth-1', 'synth-3'], frameIndices: [0, 2] });
@@ -159,6 +141,7 @@ describe('TuneEnv', () => {
   });
 
   it('evaluate(knobs) shares the step path; validates knobs by name and range', async () => {
+    const { space: filterSpace } = fx;
     const env = new TuneEnv(options());
     await env.reset({ seed: 4, options: { frames: [1, 2] } });
     const action = [0.3, -0.2, 0.1];
@@ -178,13 +161,9 @@ describe('TuneEnv', () => {
   });
 
   it('re-filtering never re-runs the model: only filter knobs change between steps', async () => {
+    const { segmenter } = fx;
     const fresh = [synth(41, 96)];
-    const runs = { n: 0 };
-    const original = segmenter.model.decoder.run.bind(segmenter.model.decoder);
-    segmenter.model.decoder.run = ((...args: Parameters<typeof original>) => {
-      runs.n++;
-      return original(...args);
-    }) as typeof original;
+    const runs = countDecoderRuns(segmenter);
     try {
       const env = new TuneEnv(options({ frames: fresh.map((f) => f.frame), truths: fresh.map((f) => f.labels), framesPerEpisode: 'all' }));
       const rng = new Rng(11);
@@ -210,11 +189,12 @@ describe('TuneEnv', () => {
       await withGrid.close();
       await env.close();
     } finally {
-      segmenter.model.decoder.run = original;
+      runs.restore();
     }
   });
 
   it('takes frames from a loader as well as from an array', async () => {
+    const { frames } = fx;
     const fromArray = new TuneEnv(options({ framesPerEpisode: 'all' }));
     const loads: number[] = [];
     const source = frameSourceOf(frames.map((f) => f.frame), frames.map((f) => f.labels));
@@ -234,6 +214,7 @@ describe('TuneEnv', () => {
   });
 
   it('rejects inconsistent setups with clear errors', async () => {
+    const { segmenter, frames } = fx;
     const codeOf = (extra: Partial<TuneEnvOptions>): string => {
       try {
         new TuneEnv(options(extra));
@@ -255,6 +236,7 @@ describe('TuneEnv', () => {
   });
 
   it('science check: on synthetic frames the physics reward ranks knob settings like mSA against the hidden truth', async () => {
+    const { segmenter } = fx;
     // Generator defaults (fluorescence-nuclei-like bright particles) on 256² frames; nuclei.yaml needs no labels.
     const data = [101, 102].map((s) => generateSynthFrame({ width: 256, height: 256 }, new Rng(s), `science-${s}`));
     const common = { segmenter, frames: data.map((d) => d.frame), space: segmenter.knobs.subset(['pred_iou_thresh', 'stability_score_thresh', 'stability_score_offset', 'mask_threshold', 'box_nms_thresh', 'min_mask_region_area']), fixed: { points_per_side: 12 }, framesPerEpisode: 'all' as const };

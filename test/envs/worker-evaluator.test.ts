@@ -3,13 +3,13 @@ import { checkEnv } from '../../envs/check-env.js';
 import { InProcessEvaluator } from '../../envs/evaluator.js';
 import { TuneEnv } from '../../envs/tune-env.js';
 import { WorkerPoolEvaluator } from '../../envs/worker-evaluator.js';
-import { compileReward, loadRewardConfig, type CompiledReward } from '../../rewards/index.js';
+import type { CompiledReward } from '../../rewards/index.js';
 import { generateSynthFrame, type SynthFrame } from '../../src/data/synth.js';
 import { SamSegmenter } from '../../src/segmenters/sam/segmenter.js';
 import { isSamstarError } from '../../src/util/errors.js';
-import { packageRoot } from '../../src/util/package-root.js';
 import { Rng } from '../../src/util/rng.js';
 import { WorkerPool } from '../../src/util/worker-pool.js';
+import { loadBundledReward } from './fixtures/sam-env.js';
 
 /**
  * One pool of two worker threads for the whole file (starting workers from
@@ -25,7 +25,7 @@ describe('frame-parallel evaluation in worker threads', () => {
 
   beforeAll(async () => {
     segmenter = await SamSegmenter.load();
-    reward = compileReward(await loadRewardConfig(`${packageRoot()}/configs/rewards/supervised.yaml`));
+    reward = await loadBundledReward('supervised');
     data = [1, 2].map((s) => generateSynthFrame({ width: 112, height: 96, count: 8, diameter: { median: 14, sigma: 0.2 } }, new Rng(300 + s), `pool-${s}`));
     const common = {
       segmenter,

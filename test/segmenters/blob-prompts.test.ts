@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countDecoderRuns } from '../fixtures/decoder-runs.js';
 import { generateSynthFrame } from '../../src/data/synth.js';
 import { scorePrediction } from '../../src/measure/index.js';
 import { filterKnobsOf, runFilterStage } from '../../src/segmenters/sam/filter.js';
@@ -59,12 +60,7 @@ describe('SAM with blob prompts', () => {
   const synth = generateSynthFrame({ width: 256, height: 256, count: 25, diameter: { median: 12, sigma: 0.2 } }, new Rng(31), 'blob-prompts');
 
   it('runs one decoder pass per blob and finds the particles', async () => {
-    const runs = { n: 0 };
-    const original = segmenter.model.decoder.run.bind(segmenter.model.decoder);
-    segmenter.model.decoder.run = ((...args: Parameters<typeof original>) => {
-      runs.n++;
-      return original(...args);
-    }) as typeof original;
+    const runs = countDecoderRuns(segmenter);
     try {
       const result = await segmenter.segment(synth.frame, { prompts: 'blobs', pred_iou_thresh: 0.8, stability_score_thresh: 0.8 });
       expect(runs.n).toBeGreaterThanOrEqual(synth.particles.length * 0.8);
@@ -76,7 +72,7 @@ describe('SAM with blob prompts', () => {
       await segmenter.segment(synth.frame, { points_per_side: 6, blob_threshold: 9 });
       expect(runs.n).toBe(before);
     } finally {
-      segmenter.model.decoder.run = original;
+      runs.restore();
     }
   });
 

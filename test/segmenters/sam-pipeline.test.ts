@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { countDecoderRuns } from '../fixtures/decoder-runs.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -170,12 +171,7 @@ describe('cached filter stage', () => {
 
   it('re-filtering reuses the cached proposals without running the model', async () => {
     const frame = smallFrame(8);
-    const runs = { n: 0 };
-    const original = segmenter.model.decoder.run.bind(segmenter.model.decoder);
-    segmenter.model.decoder.run = ((...args: Parameters<typeof original>) => {
-      runs.n++;
-      return original(...args);
-    }) as typeof original;
+    const runs = countDecoderRuns(segmenter);
     try {
       await segmenter.segment(frame, { points_per_side: 6 });
       const afterFirst = runs.n;
@@ -186,7 +182,7 @@ describe('cached filter stage', () => {
       await segmenter.segment(frame, { points_per_side: 7 });
       expect(runs.n).toBe(afterFirst + 49);
     } finally {
-      segmenter.model.decoder.run = original;
+      runs.restore();
     }
   });
 
