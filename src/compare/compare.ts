@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseAgentOptions } from '../../agents/registry.js';
 import { isPolicyAgentName, parseTaskAgent, TASK_AGENT_NAMES } from '../config/task.js';
 import { loadSamSegmenter } from '../segmenters/load-segmenter.js';
+import { KnobSpace } from '../segmenters/knobs.js';
 import type { Segmenter } from '../segmenters/types.js';
 import type { EvaluationEvent } from '../train/runner.js';
 import type { ResolvedTask } from '../train/task.js';
@@ -11,7 +12,7 @@ import { STUDY_FILE, train } from '../train/train.js';
 import { SamstarError, suggestName } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { loadCompareRuns, PLAN_FILE, PLAN_FORMAT, readPlan, runFolder, type ComparePlan } from './load.js';
-import { agentKind, buildCompareSummary, compareCsv, framesPerEvaluationOf, policyVisitBudget, type AgentKind, type CompareSummary } from './summary.js';
+import { agentKind, buildCompareSummary, compareCsv, framesPerEvaluationOf, policyVisitBudget, type AgentKind, type CompareSummary, type PolicyInit } from './summary.js';
 
 /**
  * `samstar compare` as a library call: every agent × seed on the same frames,
@@ -33,7 +34,9 @@ import { agentKind, buildCompareSummary, compareCsv, framesPerEvaluationOf, poli
  * deterministic policy on all F frames (budget × S frames too). Its figures
  * are made comparable in summary.ts (the final figure is that policy's mean
  * reward over all frames, never a single visit's reward; convergence in
- * evaluations of S frames).
+ * evaluations of S frames). With `initPolicy` every policy run is
+ * warm-started at one static policy's knobs (as `samstar train --init-policy`);
+ * the black-box runs do not use it.
  *
  * At the end (or after an abort) DIR/summary.json, DIR/summary.csv and
  * DIR/report.html are written from what is stored; an interrupted comparison
@@ -50,6 +53,11 @@ export interface CompareOptions {
   readonly out: string;
   /** Continue the comparison stored in `out` (runs replay their stored evaluations). */
   readonly resume?: boolean;
+  /**
+   * A static policy folder (e.g. OUT/policy of a cmaes run on this task): every policy run (ppo, reinforce)
+   * starts at its knobs. Needs a policy agent in `agents`; a resume must give the same folder and policy.
+   */
+  readonly initPolicy?: string;
   readonly signal?: AbortSignal;
   /** A loaded segmenter to share (not disposed here); default: load the task's. */
   readonly segmenter?: Segmenter;
@@ -117,6 +125,28 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
       hint: `give a budget of at least ${Math.floor(frames / framesPerEvaluation) + 1}`,
     });
   }
+  // --init-policy is read and checked here, before the plan is written or any run starts: a bad folder, or a
+  // policy that does not tune this task's knobs, fails at once with nothing computed lost.
+  let policyInit: PolicyInit | null = null;
+  if (options.initPolicy !== undefined) {
+    if (policyAgents.length === 0) {
+      throw new SamstarError('ARGUMENT_INVALID', `--init-policy warm-starts the policy agents (ppo, reinforce), but --agents ${agents.join(',')} has none`, {
+        hint: 'add ppo or reinforce to --agents, or leave out --init-policy',
+      });
+    }
+    // An absolute path, so that `source` (the policy's id and folder) reads the same on a resume from another working folder.
+    const path = resolve(options.initPolicy);
+    // Loaded only here: policy-train brings tfjs, and a policy agent will run anyway.
+    const { initFromPolicy } = await import('../train/policy-train.js');
+    const { x, source } = await initFromPolicy(path, base).catch((error: unknown) => {
+      // Policy.load's errors (no policy.json, a broken one) name the file but not the flag they came from.
+      if (error instanceof SamstarError && !error.message.startsWith('--init-policy')) {
+        throw new SamstarError(error.code, `--init-policy: ${error.message}`, { hint: error.hint, cause: error });
+      }
+      throw error;
+    });
+    policyInit = { path, source, x, knobs: new KnobSpace(base.knobSpace).fromNormalised(x) };
+  }
 
   const planPath = join(out, PLAN_FILE);
   let plan: ComparePlan;
@@ -130,10 +160,16 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
         hint: 'resume with the same --agents and --seeds (only --budget may change)',
       });
     }
+    // The policy runs already started from the plan's warm start; the rest must start there too.
+    if (!samePolicyInit(plan.policyInit, policyInit)) {
+      throw new SamstarError('CONFIG_INVALID', `--resume: ${out} started its policy runs ${describePolicyInit(plan.policyInit)}, not ${describePolicyInit(policyInit)}`, {
+        hint: plan.policyInit ? `resume with --init-policy ${plan.policyInit.path} (as the comparison started)` : 'resume without --init-policy (as the comparison started)',
+      });
+    }
     plan = { ...plan, budget };
   } else {
     if (options.resume) throw new SamstarError('IO_ERROR', `nothing to resume: ${planPath} does not exist`, { hint: 'run without --resume to start a comparison' });
-    plan = { format: PLAN_FORMAT, created: new Date().toISOString(), agents, seeds, budget, task: base };
+    plan = { format: PLAN_FORMAT, created: new Date().toISOString(), agents, seeds, budget, task: base, policyInit };
   }
   await mkdir(out, { recursive: true });
   await writeFileAtomic(planPath, `${JSON.stringify(plan, null, 2)}\n`);
@@ -165,7 +201,9 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
         if (kind === 'policy') {
           // Loaded only when a policy agent runs (it brings tfjs).
           const { trainPolicy } = await import('../train/policy-train.js');
-          const result = await trainPolicy(task, runOptions);
+          // The warm start, as samstar train --init-policy passes it (trainPolicy stores it with the study and checks it on resume).
+          const init = policyInit ? { x: policyInit.x, source: policyInit.source } : undefined;
+          const result = await trainPolicy(task, { ...runOptions, init });
           options.onRunEnd?.({ agent, kind, seed, status: result.status, evaluations: result.summary.evaluations, budget: runTotal });
         } else {
           const result = await train(task, runOptions);
@@ -185,7 +223,7 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
       const error = errors.get(`${r.agent}:${r.seed}`);
       return error ? { ...r, error } : r;
     });
-    let summary = buildCompareSummary({ kind: 'compare', task: base, agents, seeds, budget, runs, interrupted, wallSeconds: (performance.now() - started) / 1000 });
+    let summary = buildCompareSummary({ kind: 'compare', task: base, agents, seeds, budget, runs, interrupted, wallSeconds: (performance.now() - started) / 1000, policyInit: plan.policyInit });
 
     let reportPath: string | undefined;
     if (options.report ?? true) {
@@ -216,6 +254,16 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
   } finally {
     if (ownsSegmenter) await segmenter.dispose();
   }
+}
+
+/** Whether two warm starts are the same: the same folder, the same policy in it (its id is a content hash) and the same knobs. */
+function samePolicyInit(a: PolicyInit | null, b: PolicyInit | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.path === b.path && a.source === b.source && a.x.length === b.x.length && a.x.every((v, i) => v === b.x[i]);
+}
+
+function describePolicyInit(init: PolicyInit | null): string {
+  return init ? `at --init-policy ${init.source}` : 'from scratch (no --init-policy)';
 }
 
 export function seedList(first: number, count: number): number[] {

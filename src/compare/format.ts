@@ -35,6 +35,13 @@ export function formatCompareSummary(summary: CompareSummary): string {
         `evals in evaluations of ${S} frame(s) = ${S} visits of one frame (a policy run: ${policyVisitBudget(summary.budget, S, F)} visits + ${F} frames for its final policy); ` +
         'convergence: best mean reward over a complete pass over the frames, then the final policy',
     );
+    // Where the policy runs started: a warm start changes what their figures mean, so it is said next to them.
+    const init = summary.policyInit ?? null;
+    lines.push(
+      init
+        ? `policy runs started at the static policy ${init.source} (--init-policy): ${Object.entries(init.knobs).map(([k, v]) => `${k} ${typeof v === 'number' ? f(v) : String(v)}`).join(', ')}`
+        : 'policy runs started from scratch (no --init-policy)',
+    );
   }
   if (summary.best) lines.push(`best of all: ${f(summary.best.total)} (${summary.best.agent}, seed ${summary.best.seed})`);
   for (const t of summary.tests) {

@@ -6,7 +6,7 @@ import type { PolicyTrainSummary } from '../train/policy-train.js';
 import type { TrainSummary } from '../train/summary.js';
 import type { ResolvedTask } from '../train/task.js';
 import { SamstarError } from '../util/errors.js';
-import type { RunInput } from './summary.js';
+import type { PolicyInit, RunInput } from './summary.js';
 
 /** DIR/compare.json: what a comparison set out to run (written before the first run). */
 export const PLAN_FILE = 'compare.json';
@@ -24,6 +24,8 @@ export interface ComparePlan {
   readonly budget: number;
   /** The base task (agent, seed and budget are set per run). */
   readonly task: ResolvedTask;
+  /** `--init-policy`: the static policy every policy run starts at; null for none (plans written before the field: read as null). */
+  readonly policyInit: PolicyInit | null;
 }
 
 /** The run folder of one agent and seed, relative to the compare folder. */
@@ -41,7 +43,12 @@ export async function readPlan(dir: string): Promise<ComparePlan> {
   }
   const plan = data as ComparePlan;
   if (plan?.format !== PLAN_FORMAT) throw new SamstarError('CONFIG_INVALID', `${path} is not a samstar compare plan`);
-  return plan;
+  // Plans from before --init-policy have no policyInit: their policy runs started from scratch.
+  const init = plan.policyInit ?? null;
+  if (init !== null && (typeof init.path !== 'string' || typeof init.source !== 'string' || !Array.isArray(init.x))) {
+    throw new SamstarError('CONFIG_INVALID', `${path}: policyInit must hold path, source and x (the --init-policy the comparison started with)`);
+  }
+  return { ...plan, policyInit: init };
 }
 
 /**

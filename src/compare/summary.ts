@@ -201,6 +201,11 @@ export interface CompareSummary {
     readonly cost: string;
     readonly convergence: string;
   };
+  /**
+   * A comparison's static policy that every policy run (ppo, reinforce) was warm-started at (`--init-policy`);
+   * null when they started from scratch. Absent in a single study's report and in summaries written before the field.
+   */
+  readonly policyInit?: PolicyInit | null;
   readonly default: { readonly total: number; readonly terms: Record<string, number>; readonly knobs: Record<string, KnobValue>; readonly labelScores: ImageScores | null } | null;
   /** The best final figure of any run (see RunSummary.final). */
   readonly best: { readonly total: number; readonly agent: string; readonly seed: number } | null;
@@ -214,6 +219,21 @@ export interface CompareSummary {
   readonly sizes: { readonly property: string; readonly unit: string; readonly frames: number; readonly panels: SizeStats[] } | null;
   /** Wall time of the whole comparison, seconds (null when rebuilt from disk). */
   readonly wallSeconds: number | null;
+}
+
+/**
+ * A comparison's warm start of its policy runs (`samstar compare --init-policy DIR`): where it came from and
+ * where the policy's mean starts. Stored in the plan (compare.json) and copied into the summary.
+ */
+export interface PolicyInit {
+  /** The static policy folder, resolved to an absolute path. */
+  readonly path: string;
+  /** Which policy: its id and folder (initFromPolicy's `source`). */
+  readonly source: string;
+  /** The normalised tuned knobs the policy's mean starts at (what trainPolicy gets as `init.x`). */
+  readonly x: number[];
+  /** The same knobs in the task's units, for readers. */
+  readonly knobs: Record<string, KnobValue>;
 }
 
 /** One planned run and what is stored of it. */
@@ -241,6 +261,8 @@ export interface BuildCompareInput {
   readonly interrupted?: boolean;
   readonly wallSeconds?: number | null;
   readonly created?: string;
+  /** The plan's warm start of the policy runs (null or absent: none). */
+  readonly policyInit?: PolicyInit | null;
 }
 
 export function reachThreshold(best: number, fraction: number): number {
@@ -555,6 +577,9 @@ export function buildCompareSummary(input: BuildCompareInput): CompareSummary {
     seeds: [...input.seeds],
     budget: input.budget,
     measures: describeMeasures(frames, S),
+    // Only a comparison's plan knows how all its policy runs started; a single study's report leaves it out
+    // (a warm-started samstar train run keeps its start in its own summary.json, `init`).
+    ...(input.kind === 'compare' ? { policyInit: input.policyInit ?? null } : {}),
     default: defaultResult
       ? { total: defaultResult.total, terms: finiteTerms(defaultResult.terms), knobs: pickTuned(defaultExtra.knobs, tuned), labelScores: defaultExtra.labelScores ?? null }
       : null,

@@ -238,7 +238,15 @@ export function reportHtml(input: HtmlInput): string {
         `its deterministic policy with its own knobs per frame, on all ${num('task.frames', 'count')} frame(s).</p><ul>` +
         `<li><b>final figure</b> (best reward, the thresholds, the tests): ${escapeHtml(summary.measures.final)}</li>` +
         `<li><b>cost</b> (evaluations): ${escapeHtml(summary.measures.cost)}</li>` +
-        `<li><b>convergence</b>: ${escapeHtml(summary.measures.convergence)}</li></ul></div>`,
+        `<li><b>convergence</b>: ${escapeHtml(summary.measures.convergence)}</li>` +
+        // Where the policy runs started (summary.json policyInit): a warm start changes what their curves mean.
+        // Only a comparison records it (a single study's report has no policyInit: say nothing rather than guess).
+        (summary.policyInit
+          ? `<li id="policy-init"><b>start</b>: every policy run started at the static policy <code>${escapeHtml(summary.policyInit.source)}</code> (<code>--init-policy</code>)</li>`
+          : summary.policyInit === null
+            ? '<li id="policy-init"><b>start</b>: every policy run started from scratch (no <code>--init-policy</code>)</li>'
+            : '') +
+        '</ul></div>',
     );
   }
   parts.push('</section>');

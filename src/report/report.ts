@@ -151,7 +151,7 @@ export async function reportFromPath(target: string, options: ReportFromPathOpti
     } catch {
       wallSeconds = null;
     }
-    const summary = buildCompareSummary({ kind: 'compare', task: plan.task, agents: plan.agents, seeds: plan.seeds, budget: plan.budget, runs, wallSeconds });
+    const summary = buildCompareSummary({ kind: 'compare', task: plan.task, agents: plan.agents, seeds: plan.seeds, budget: plan.budget, runs, wallSeconds, policyInit: plan.policyInit });
     const out = resolve(options.out ?? path);
     const built = await buildReport({ ...common, out, summary, task: plan.task, summaryFile: 'summary.json' });
     await writeFileAtomic(join(out, 'summary.csv'), compareCsv(built.summary));

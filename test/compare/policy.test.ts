@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import yargs from 'yargs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { command as compareCommand } from '../../src/cli/commands/compare.js';
@@ -9,20 +9,26 @@ import { formatCompareSummary } from '../../src/compare/format.js';
 import { reportFromPath } from '../../src/report/report.js';
 import { buildCompareSummary, curveOf, policyPoints, type CompareSummary, type RunSummary } from '../../src/compare/summary.js';
 import { loadTaskConfig } from '../../src/config/task.js';
+import { Policy, writeStaticPolicy } from '../../src/policy/policy.js';
+import type { KnobSpec } from '../../src/segmenters/knobs.js';
+import { samKnobSpace } from '../../src/segmenters/sam/knob-specs.js';
 import { SamSegmenter } from '../../src/segmenters/sam/segmenter.js';
 import { StudyStore, type EvaluationRecord } from '../../src/store/index.js';
-import type { PolicyTrainSummary } from '../../src/train/policy-train.js';
+import type { SamstarError } from '../../src/util/errors.js';
+import { initFromPolicy, type PolicyTrainSummary } from '../../src/train/policy-train.js';
 import type { TrainSummary } from '../../src/train/summary.js';
 import { resolveTask, type ResolvedTask } from '../../src/train/task.js';
 import { expectNumbersMatch } from '../report/html-numbers.js';
 import { syntheticTask } from '../report/fixtures.js';
 import { writeTinyTask } from './tiny.js';
 
-function studyOf(path: string): { status: string; budget: number | null; evaluations: EvaluationRecord[] } {
+function studyOf(path: string): { status: string; budget: number | null; evaluations: EvaluationRecord[]; init: unknown } {
   const store = StudyStore.open(path, { readonly: true });
   try {
     const study = store.study();
-    return { status: study.status, budget: study.budget, evaluations: store.evaluations(study.id) };
+    // A policy run stores its warm start with the default knobs' result (policy-train.ts).
+    const init = (study.default?.extra as { init?: unknown } | undefined)?.init ?? null;
+    return { status: study.status, budget: study.budget, evaluations: store.evaluations(study.id), init };
   } finally {
     store.close();
   }
@@ -215,6 +221,118 @@ describe('compare: black-box and policy agents', () => {
       hint: 'give a budget of at least 2',
     });
     expect(existsSync(join(dir, 'y'))).toBe(false);
+  });
+
+  /** A static policy folder for the tiny task (its two tuned knobs, or `knobSpace`), as samstar train writes for cmaes. */
+  async function staticPolicy(name: string, knobs: Record<string, number>, knobSpace: readonly KnobSpec[] = task.knobSpace): Promise<string> {
+    const folder = join(dir, 'static', name);
+    await writeStaticPolicy(folder, { segmenter: 'sam', knobSpace, fixed: task.segmenter.fixed, knobs, provenance: { agent: { name: 'cmaes', options: {} }, seed: 1, created: '2025-01-01T00:00:00.000Z' } });
+    return folder;
+  }
+  const aborted = (): AbortSignal => AbortSignal.abort();
+
+  it('--init-policy: every ppo run starts at the static policy\'s knobs, black-box runs ignore it, and the summary, text and report say so', async () => {
+    // Knobs far from the middle of the box (normalised ≈ +0.76, −0.71), where a policy from scratch starts (≈ 0).
+    const folder = await staticPolicy('far', { pred_iou_thresh: 0.9, stability_score_thresh: 0.4 });
+    const expected = await initFromPolicy(resolve(folder), task);
+    expect(expected.x.map(Math.abs).every((v) => v > 0.5)).toBe(true);
+    const id = (await Policy.load(folder)).id;
+    // A narrow exploration noise (σ = e⁻⁴ ≈ 0.02 in the normalised box), so that sampled actions sit next to the policy's mean.
+    const narrow: ResolvedTask = { ...task, agent: { name: 'ppo', options: { ...task.agent.options, logStdInit: -4 } } };
+    const out = join(dir, 'warm');
+    // budget 3 × 2 frames: random 3 evaluations; ppo 4 visits (one rollout, learnt from only after its last visit) + the final policy.
+    const result = await runCompare({ task: narrow, agents: ['random', 'ppo'], seeds: 1, budget: 3, out, segmenter, report: false, initPolicy: folder });
+    expect(result.partial).toBe(false);
+
+    // The whole first rollout is sampled before any update: each action is the warm start ± the noise. From scratch it would be ≈ 0.
+    const ppoStudy = studyOf(join(out, 'runs', 'ppo-seed1', 'study.sqlite'));
+    expect(ppoStudy.evaluations).toHaveLength(4);
+    for (const visit of ppoStudy.evaluations) visit.x.forEach((v, i) => expect(Math.abs(v - expected.x[i]), `visit #${visit.index}, knob ${i}`).toBeLessThan(0.15));
+    expect(ppoStudy.init).toEqual(expected);
+    const trained = JSON.parse(readFileSync(join(out, 'runs', 'ppo-seed1', 'summary.json'), 'utf8')) as PolicyTrainSummary;
+    expect(trained.init).toEqual(expected);
+    // The black-box run is untouched by it.
+    expect(studyOf(join(out, 'runs', 'random-seed1', 'study.sqlite')).init).toBeNull();
+
+    // Plan, summary, printed text and report: which policy, by its id and absolute folder.
+    const policyInit = { path: resolve(folder), source: `${id} (${resolve(folder)})`, x: expected.x, knobs: { pred_iou_thresh: expect.closeTo(0.9, 9), stability_score_thresh: expect.closeTo(0.4, 9) } };
+    expect(JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')).policyInit).toEqual(policyInit);
+    expect(result.summary.policyInit).toEqual(policyInit);
+    expect(read(join(out, 'summary.json')).policyInit).toEqual(policyInit);
+    expect(formatCompareSummary(result.summary)).toContain(`policy runs started at the static policy ${id} (${resolve(folder)}) (--init-policy): pred_iou_thresh 0.9000, stability_score_thresh 0.4000`);
+    const again = await reportFromPath(out, { pictures: false });
+    expect(again.summary.policyInit).toEqual(policyInit);
+    expect(readFileSync(again.html, 'utf8')).toMatch(new RegExp(`id="policy-init"><b>start</b>: every policy run started at the static policy <code>${id}`));
+    // A single run's report does not know how a comparison started it: it says nothing rather than "from scratch".
+    const alone = await reportFromPath(join(out, 'runs', 'ppo-seed1'), { pictures: false });
+    expect(alone.summary.policyInit).toBeUndefined();
+    expect(readFileSync(alone.html, 'utf8')).not.toContain('id="policy-init"');
+    // Without it, the text and report say the policy runs started from scratch (old summaries, without the field, print the same).
+    expect(full.policyInit).toBeNull();
+    expect(formatCompareSummary(full)).toContain('policy runs started from scratch (no --init-policy)');
+    expect(formatCompareSummary({ ...full, policyInit: undefined })).toContain('policy runs started from scratch (no --init-policy)');
+    expect(readFileSync(join(dir, 'full', 'report.html'), 'utf8')).toContain('id="policy-init"><b>start</b>: every policy run started from scratch');
+  });
+
+  it('--resume needs the comparison\'s own --init-policy, naming both; plans from before the field resume as "none"', async () => {
+    const first = await staticPolicy('first', { pred_iou_thresh: 0.8, stability_score_thresh: 0.8 });
+    const second = await staticPolicy('second', { pred_iou_thresh: 0.6, stability_score_thresh: 0.7 });
+    const [a, b] = [(await Policy.load(first)).id, (await Policy.load(second)).id];
+    const out = join(dir, 'warm-resume');
+    // Started and stopped at once: the plan is written, no run has begun.
+    await runCompare({ task, agents: ['ppo'], seeds: 1, budget: 3, out, segmenter, report: false, initPolicy: first, signal: aborted() });
+    const resume = (initPolicy?: string): Promise<unknown> => runCompare({ task, agents: ['ppo'], seeds: 1, budget: 3, out, segmenter, report: false, resume: true, initPolicy, signal: aborted() });
+
+    const other = (await resume(second).catch((e: unknown) => e)) as SamstarError;
+    expect(other).toMatchObject({ code: 'CONFIG_INVALID', hint: `resume with --init-policy ${resolve(first)} (as the comparison started)` });
+    expect(other.message).toBe(`--resume: ${resolve(out)} started its policy runs at --init-policy ${a} (${resolve(first)}), not at --init-policy ${b} (${resolve(second)})`);
+    await expect(resume()).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(new RegExp(`at --init-policy ${a} .*, not from scratch \\(no --init-policy\\)$`)) });
+    await expect(resume(first)).resolves.toBeDefined();
+
+    // A plan written before --init-policy existed has no policyInit: it started from scratch.
+    const planPath = join(out, 'compare.json');
+    const { policyInit: _, ...old } = JSON.parse(readFileSync(planPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(planPath, JSON.stringify(old));
+    await expect(resume()).resolves.toBeDefined();
+    await expect(resume(first)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/started its policy runs from scratch \(no --init-policy\), not at --init-policy policy-/) });
+  });
+
+  it('--init-policy without a policy agent is refused (library and CLI), before anything is written', async () => {
+    const folder = await staticPolicy('bb', { pred_iou_thresh: 0.8, stability_score_thresh: 0.8 });
+    const out = join(dir, 'bb-only');
+    await expect(runCompare({ task, agents: ['cmaes', 'random'], seeds: 1, budget: 2, out, segmenter, initPolicy: folder })).rejects.toMatchObject({
+      code: 'ARGUMENT_INVALID',
+      message: '--init-policy warm-starts the policy agents (ppo, reinforce), but --agents cmaes,random has none',
+    });
+    const stderr = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      const cli = yargs(['compare', '--config', config, '--agents', 'cmaes', '--seeds', '1', '--budget', '2', '--out', out, '--init-policy', folder, '--no-report', '--no-progress'])
+        .strict()
+        .fail((message, error) => {
+          throw error ?? new Error(message);
+        })
+        .command(compareCommand);
+      await expect(cli.parseAsync()).rejects.toThrow(/^--init-policy warm-starts the policy agents \(ppo, reinforce\), but --agents cmaes has none$/);
+    } finally {
+      process.stderr.write = stderr;
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('--init-policy of a policy that does not tune the task\'s knobs, or of no policy, fails before any run folder is written', async () => {
+    const space = samKnobSpace();
+    const otherKnobs = await staticPolicy('other-knobs', { pred_iou_thresh: 0.8, box_nms_thresh: 0.5 }, [space.spec('pred_iou_thresh'), space.spec('box_nms_thresh')]);
+    const out = join(dir, 'mismatch');
+    await expect(runCompare({ task, agents: ['cmaes', 'ppo'], seeds: 1, budget: 3, out, segmenter, initPolicy: otherKnobs })).rejects.toMatchObject({
+      code: 'ARGUMENT_INVALID',
+      message: `--init-policy ${resolve(otherKnobs)}: the policy does not tune "stability_score_thresh" (it tunes pred_iou_thresh, box_nms_thresh)`,
+    });
+    expect(existsSync(out)).toBe(false);
+    await expect(runCompare({ task, agents: ['ppo'], seeds: 1, budget: 3, out, segmenter, initPolicy: join(dir, 'static', 'nothing') })).rejects.toThrow(
+      new RegExp(`^--init-policy: no policy at ${resolve(dir, 'static', 'nothing')}: policy.json is missing`),
+    );
+    expect(existsSync(out)).toBe(false);
   });
 });
 

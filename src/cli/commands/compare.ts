@@ -17,6 +17,7 @@ interface CompareArgs {
   'overlay-frames': number;
   json: boolean;
   progress: boolean;
+  'init-policy'?: string;
 }
 
 /** `samstar compare`: every agent × seed on one task, then summary.json, summary.csv and report.html. */
@@ -39,8 +40,13 @@ export const command: CommandModule<object, CompareArgs> = {
       .option('overlay-frames', { type: 'number', default: 3, describe: 'frames shown as default vs tuned overlays in the report' })
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
       .option('progress', { type: 'boolean', default: true, describe: 'progress bars on stderr (--no-progress to hide)' })
+      .option('init-policy', {
+        type: 'string',
+        describe: 'ppo/reinforce runs: start every policy at the knobs of a static policy folder (e.g. OUT/policy of a samstar train cmaes run on the same task); black-box agents ignore it; --resume needs the same folder',
+      })
       .example('$0 compare --config configs/tasks/synthetic-nuclei.yaml --agents cmaes,bo,grid,random --seeds 3 --budget 40 --out runs/cmp', 'four agents, three seeds each')
-      .example('$0 compare --config configs/tasks/synthetic-nuclei.yaml --agents cmaes,ppo --seeds 5 --budget 100 --out runs/cmp-ppo', 'best static knobs vs a contextual PPO policy, on the same frames') as never,
+      .example('$0 compare --config configs/tasks/synthetic-nuclei.yaml --agents cmaes,ppo --seeds 5 --budget 100 --out runs/cmp-ppo', 'best static knobs vs a contextual PPO policy, on the same frames')
+      .example('$0 compare --config configs/tasks/synthetic-nuclei.yaml --agents cmaes,ppo --budget 100 --init-policy runs/nuclei/policy --out runs/cmp-warm', 'the same, with every PPO run warm-started at a cmaes run\'s static policy') as never,
   handler: async (args) => {
     // Heavy modules load only when this command runs: the CLI starts fast for every other command.
     const { loadTaskConfig } = await import('../../config/task.js');
@@ -91,7 +97,10 @@ export const command: CommandModule<object, CompareArgs> = {
     const rel = (p: string): string => relative(process.cwd(), p) || p;
     process.stderr.write(
       `samstar: comparing ${agents.join(', ')} × seeds ${seeds.join(', ')} on ${task.data.frames.length} frame(s), tuning ${task.knobSpace.map((s) => s.name).join(', ')}, ${budget} evaluations per run` +
-        (policyAgents.length ? ` (${policyAgents.join(', ')}: ${visits} visits of one frame per run + its final policy on all ${task.data.frames.length} frames, the same ${budget * framesPerEvaluation} frame-evaluations)` : '') +
+        (policyAgents.length
+          ? ` (${policyAgents.join(', ')}: ${visits} visits of one frame per run + its final policy on all ${task.data.frames.length} frames, the same ${budget * framesPerEvaluation} frame-evaluations` +
+            `${args['init-policy'] !== undefined ? `; starting at the static policy in ${args['init-policy']}` : ''})`
+          : '') +
         ` → ${rel(out)}\n`,
     );
     try {
@@ -102,6 +111,7 @@ export const command: CommandModule<object, CompareArgs> = {
         budget,
         out,
         resume: args.resume,
+        initPolicy: args['init-policy'],
         signal: controller.signal,
         workers: args.workers,
         report: args.report,
@@ -128,7 +138,7 @@ export const command: CommandModule<object, CompareArgs> = {
       }
       if (result.paths.report) process.stderr.write(`samstar: report: ${result.paths.report}\n`);
       if (controller.signal.aborted) {
-        process.stderr.write(`samstar: interrupted; the summary and report are partial. Continue with: samstar compare --config ${args.config} --out ${rel(out)} --resume${args.agents !== 'cmaes,bo,grid,random' ? ` --agents ${args.agents}` : ''} --seeds ${args.seeds}${args.budget !== undefined ? ` --budget ${args.budget}` : ''}${args.seed !== undefined ? ` --seed ${args.seed}` : ''}\n`);
+        process.stderr.write(`samstar: interrupted; the summary and report are partial. Continue with: samstar compare --config ${args.config} --out ${rel(out)} --resume${args.agents !== 'cmaes,bo,grid,random' ? ` --agents ${args.agents}` : ''} --seeds ${args.seeds}${args.budget !== undefined ? ` --budget ${args.budget}` : ''}${args.seed !== undefined ? ` --seed ${args.seed}` : ''}${args['init-policy'] !== undefined ? ` --init-policy ${args['init-policy']}` : ''}\n`);
         process.exitCode = 130;
       }
     } finally {
