@@ -385,6 +385,12 @@ export async function initFromPolicy(dir: string, task: ResolvedTask): Promise<{
   if (policy.kind !== 'static') {
     throw new SamstarError('ARGUMENT_INVALID', `--init-policy ${dir}: a ${policy.kind} policy cannot seed a new network; give a static policy (OUT/policy of a cmaes/bo/grid/random run)`);
   }
+  // Knob names are shared across segmenters (blob_threshold exists in both): the segmenter must match too.
+  if (policy.segmenterName !== task.segmenter.name) {
+    throw new SamstarError('ARGUMENT_INVALID', `--init-policy ${dir}: the policy is for the "${policy.segmenterName}" segmenter, the task uses "${task.segmenter.name}"`, {
+      hint: 'warm-start from a run of the same task',
+    });
+  }
   const space = new KnobSpace(task.knobSpace);
   const missing = space.names.filter((n) => !policy.space.names.includes(n));
   if (missing.length) {

@@ -144,6 +144,8 @@ describe('policies from samstar train', () => {
     const ppo = await task({ name: 'ppo', options: { rolloutSize: 6 } }, 3);
     const init = await initFromPolicy(result.paths.policy!, ppo);
     expect(init.x).toEqual(policy.space.toNormalised(best.knobs as never));
+    // Knob names alone do not tie a policy to a task: the segmenter must be the same.
+    await expect(initFromPolicy(result.paths.policy!, { ...ppo, segmenter: { ...ppo.segmenter, name: 'blobs' as never } })).rejects.toThrow(/the policy is for the "sam" segmenter, the task uses "blobs"/);
     const warm = await trainPolicy(ppo, { out: join(dir, 'ppo-warm'), segmenter, init });
     expect(warm.summary.updates).toBe(0);
     expect(warm.summary.init).toEqual(init);
