@@ -18,23 +18,47 @@ export function peakRssMb(): number {
 }
 
 /**
- * The drifting stream of `bench policy` and `bench env-train`: particles grow from 7 to 22 px
- * and their contrast fades from 0.6 to 0.15 over the stream; 12 particles per 128² (the count
- * scales with the area).
+ * The drifting streams of the policy benches (counts are per 128² and scale with the area):
+ * - `fading`: particles grow from 7 to 22 px while their contrast fades from 0.6 to 0.15, 12 per
+ *   frame. The best filter knobs barely move along this drift (`bench headroom`).
+ * - `ripening`: Ostwald ripening — 60 particles of 6 px become 8 of 22 px while the contrast falls
+ *   from 0.6 to 0.3. The best filter knobs do move along it.
+ * Each comes with the physics reward that suits it (terms shape, coverage, overlap, edge, contrast).
  */
-export function driftingStream(size: number, args: readonly string[] = []) {
+export const DRIFTS = {
+  fading: {
+    stream: { count: 12, diameter: { median: 7, sigma: 0.2, min: 3 }, contrast: 0.6, drift: { diameter: 22, contrast: 0.15 } as { diameter: number; contrast: number; count?: number } },
+    total: '0.3*shape + 0.5*coverage - 0.2*overlap',
+  },
+  ripening: {
+    stream: { count: 60, diameter: { median: 6, sigma: 0.2, min: 3 }, contrast: 0.6, drift: { count: 8, diameter: 22, contrast: 0.3 } as { diameter: number; contrast: number; count?: number } },
+    total: '0.3*shape + 0.3*coverage + 0.2*edge + 0.2*contrast - 0.2*overlap',
+  },
+} as const;
+export type DriftName = keyof typeof DRIFTS;
+
+/**
+ * `--stream fading|ripening` picks a drift (else the bench's own default); `--stream JSON` patches the
+ * default one, merging objects one level deep (e.g. '{"contrast":0.8,"drift":{"contrast":0.05}}').
+ */
+export function driftName(args: readonly string[], fallback: DriftName): DriftName {
+  const value = strArg([...args], 'stream', fallback);
+  return value in DRIFTS ? (value as DriftName) : fallback;
+}
+
+export function driftingStream(size: number, args: readonly string[] = [], fallback: DriftName = 'fading') {
+  const preset = DRIFTS[driftName(args, fallback)].stream;
+  const scale = (size * size) / (128 * 128);
   const base = {
     width: size,
     height: size,
-    count: Math.round((12 * size * size) / (128 * 128)),
-    diameter: { median: 7, sigma: 0.2, min: 3 },
-    contrast: 0.6,
-    drift: { diameter: 22, contrast: 0.15 } as { diameter: number; contrast: number; count?: number },
+    ...preset,
+    count: Math.round(preset.count * scale),
+    drift: { ...preset.drift, ...(preset.drift.count === undefined ? {} : { count: Math.round(preset.drift.count * scale) }) },
   };
-  // --stream '{"contrast":0.8,"drift":{"contrast":0.05}}' changes it (objects are merged one level deep).
-  const i = args.indexOf('--stream');
-  if (i < 0) return base;
-  const patch = JSON.parse(args[i + 1]) as Partial<typeof base>;
+  const value = strArg([...args], 'stream', '');
+  if (!value.startsWith('{')) return base;
+  const patch = JSON.parse(value) as Partial<typeof base>;
   return { ...base, ...patch, diameter: { ...base.diameter, ...patch.diameter }, drift: { ...base.drift, ...patch.drift } };
 }
 

@@ -1,7 +1,7 @@
 /**
  * How much can a per-frame policy gain over the best static knobs on a drifting stream?
  * `npm run bench -- headroom [--prompts grid|blobs] [--pps 10] [--tune-pps MIN,MAX]
- * [--prompt-cost λ] [--train 30] [--frames 45] [--oracle-budget 40] [--seed 1]`.
+ * [--prompt-cost λ] [--stream fading|ripening|JSON] [--train 30] [--frames 45] [--oracle-budget 40] [--seed 1]`.
  *
  * A contextual policy can only win what the knobs' best setting changes along the drift. This
  * bench measures that ceiling on the `bench policy` stream (see _machine.ts), with the labels of
@@ -29,7 +29,7 @@ import { KnobSpace, type KnobSpec, type KnobValues } from '../src/segmenters/kno
 import { SamSegmenter } from '../src/segmenters/sam/segmenter.js';
 import { searchBounds } from '../src/train/bounds.js';
 import { Rng } from '../src/util/rng.js';
-import { arg, describeStream, driftingStream, machineLine, strArg } from './_machine.js';
+import { arg, describeStream, driftingStream, driftName, machineLine, strArg } from './_machine.js';
 import { physicsReward } from './policy.js';
 
 const FILTER_KNOBS = ['pred_iou_thresh', 'stability_score_thresh', 'mask_threshold', 'stability_score_offset', 'box_nms_thresh'];
@@ -43,12 +43,13 @@ export async function run(args: string[]): Promise<void> {
   const testFrames = arg(args, 'frames', 45);
   const oracleBudget = arg(args, 'oracle-budget', 40);
   const seed = arg(args, 'seed', 1);
-  const stream = driftingStream(128, args);
+  const drift = driftName(args, 'fading');
+  const stream = driftingStream(128, args, drift);
   console.log(machineLine());
   console.log(`streams: ${describeStream(stream)}; training ${trainFrames}, test ${testFrames} frames; prompts ${prompts}, points_per_side ${ppsRange ? `tuned ${ppsRange.join('–')}` : pps}`);
   const train = generateSynthSeries({ ...stream, frames: trainFrames }, new Rng(1000 + seed), 'train');
   const test = generateSynthSeries({ ...stream, frames: testFrames }, new Rng(2000 + seed), 'test');
-  const physics = compileReward(physicsReward(promptCost, args));
+  const physics = compileReward(physicsReward(promptCost, args, drift));
   console.log(`reward: ${physics.config.description ?? ''}`);
   const labels = compileReward({ terms: { msa: { type: 'msa' } }, total: 'msa' });
 

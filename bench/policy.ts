@@ -3,11 +3,16 @@
  * [--size N] [--pps N] [--budget N] [--cma-budget N] [--threads N] [--seed N] [--quick]
  * [--ppo-init static|none] [--hidden 32] [--log-std -1.5] [--lr 0.001] [--rollout 100] …`.
  *
- * Two synthetic streams with the same drift (particle size grows, contrast fades, over the
- * stream; different seeds): a training stream (default 50 frames) and a test stream (default
- * 200 frames). Labels are used for scoring only. Every method tunes the same filter-stage
- * knobs of the SAM pipeline (bundled reference model, points_per_side fixed) against the same
- * physics reward (shape + coverage − overlap: no size target, since sizes drift):
+ * Two synthetic streams with the same drift (bench/_machine.ts; default `ripening`: 60 particles
+ * of 6 px become 8 of 22 px while the contrast falls from 0.6 to 0.3; `--stream fading`: 12
+ * particles grow from 7 to 22 px while the contrast fades from 0.6 to 0.15), different seeds: a
+ * training stream (default 50 frames) and a test stream (default 200 frames). The test stream's
+ * labels are used for scoring only. Every method tunes the same filter-stage knobs of the SAM
+ * pipeline (bundled reference model, points_per_side fixed). The static knobs and the policy are
+ * trained with the same reward: by default mSA against the *training* stream's labels (a lab tunes
+ * on a labelled set, then deploys on an unlabelled stream); `--reward physics` trains both on the
+ * drift's physics reward instead (no labels anywhere; no size target, since sizes drift). Online
+ * adaptation always uses the physics reward (the live stream has no labels):
  *
  *   default   SAM's default knobs
  *   static    the best static knobs: CMA-ES (`samstar train --agent cmaes`) on the training stream
@@ -17,13 +22,15 @@
  *   adapt     online adaptation on the test stream itself: warm-started CMA-ES per frame from the
  *             previous frame's knobs (starting from the static knobs), 12 evaluations per frame
  *   ppo+adapt the same, starting each frame from the PPO policy's choice
+ *   ppo-mean  a control: the policy's average choice over the test stream, held fixed for every
+ *             frame (if PPO won only by finding a better single setting, this would match it)
  *
  * `--tune-pps MIN,MAX` makes the grid density a tuned knob too (the policy may then choose a dense
  * grid for small particles and a sparse one for large), and `--prompt-cost λ` charges the reward
  * λ per 1024 decoder prompts (the `prompts` term), so density is not free; online adaptation still
  * moves filter knobs only. Each new (frame, density) pair runs the model: much slower.
  *
- * `--stream JSON` changes the drifting stream (bench/_machine.ts), `--total EXPR` / `--shape JSON` the
+ * `--stream JSON` patches the drifting stream (bench/_machine.ts), `--total EXPR` / `--shape JSON` the
  * physics reward (terms shape, coverage, overlap, edge, contrast); `npm run bench -- headroom` with
  * the same options says first whether the best knobs move with that drift at all.
  *
@@ -52,19 +59,19 @@ import { resolveTask } from '../src/train/task.js';
 import { train } from '../src/train/train.js';
 import { evaluateReward } from '../rewards/index.js';
 import { Rng } from '../src/util/rng.js';
-import { arg, describeStream, driftingStream, machineLine, median, strArg } from './_machine.js';
+import { arg, describeStream, DRIFTS, driftingStream, driftName, machineLine, median, strArg, type DriftName } from './_machine.js';
 
 /**
  * The physics reward; with a prompt cost λ > 0 the decoder prompts are paid for: total − λ·prompts/1024.
  * `--total EXPR` and `--shape JSON` (the shape term's constraints) try other physics rewards over
  * the terms shape, coverage, overlap, edge and contrast.
  */
-export function physicsReward(promptCost: number, args: readonly string[] = []) {
+export function physicsReward(promptCost: number, args: readonly string[] = [], drift: DriftName = 'fading') {
   const option = (name: string): string | undefined => {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const total = option('total') ?? '0.3*shape + 0.5*coverage - 0.2*overlap';
+  const total = option('total') ?? DRIFTS[drift].total;
   const shape = option('shape') ? JSON.parse(option('shape')!) : { solidity: { min: 0.9 }, aspect_ratio: { max: 2.5 } };
   const used = (term: string) => new RegExp(`\\b${term}\\b`).test(total);
   return {
@@ -102,13 +109,23 @@ export async function run(args: string[]): Promise<void> {
   // --tune-pps MIN,MAX: the grid density becomes a tuned knob (a model run per new value and frame).
   const ppsRange = strArg(args, 'tune-pps', '') ? strArg(args, 'tune-pps', '').split(',').map(Number) : undefined;
   const promptCost = arg(args, 'prompt-cost', 0);
-  const REWARD = physicsReward(promptCost, args);
+  const drift = driftName(args, 'ripening');
+  const REWARD = physicsReward(promptCost, args, drift);
+  // Training reward (--reward labels|physics): by default both the static knobs and the policy are
+  // trained on the training stream's labels (mSA), as when a lab tunes on a labelled set and deploys
+  // on an unlabelled stream; the test stream's labels only score. Online adaptation has no labels
+  // on the stream: it always uses the physics reward.
+  const rewardName = strArg(args, 'reward', 'labels');
+  if (rewardName !== 'labels' && rewardName !== 'physics') throw new Error(`--reward ${rewardName}: expected labels or physics`);
+  const trainOnLabels = rewardName === 'labels';
+  const TRAIN_REWARD = trainOnLabels ? { description: 'labels: mSA against the training stream labels', terms: { msa: { type: 'msa' } }, total: 'msa' } : REWARD;
   const TUNE = ppsRange ? { points_per_side: { min: ppsRange[0], max: ppsRange[1] }, ...FILTER_TUNE } : FILTER_TUNE;
   const fixed = ppsRange ? {} : { points_per_side: pps };
   const seed = arg(args, 'seed', 1);
   console.log(machineLine());
   console.log(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const stream = driftingStream(size, args);
+  const stream = driftingStream(size, args, drift);
+  console.log(`training reward: ${TRAIN_REWARD.description}`);
   console.log(`streams: ${describeStream(stream)}; training ${trainFrames} frames, test ${testFrames} frames; points_per_side ${ppsRange ? `tuned ${ppsRange[0]}–${ppsRange[1]}` : pps}${promptCost > 0 ? `, prompt cost ${promptCost} per 1024` : ''}`);
 
   const dir = mkdtempSync(join(tmpdir(), 'samstar-bench-policy-'));
@@ -122,9 +139,9 @@ export async function run(args: string[]): Promise<void> {
         parseTaskConfig(
           {
             name: 'drift',
-            data: { frames: join(dir, 'train', 'images', '*.png') },
+            data: { frames: join(dir, 'train', 'images', '*.png'), ...(trainOnLabels ? { labels: join(dir, 'train', 'labels') } : {}) },
             segmenter: { name: 'sam', fixed, tune: TUNE },
-            reward: REWARD,
+            reward: TRAIN_REWARD,
             agent,
             budget: taskBudget,
             seed,
@@ -193,6 +210,11 @@ export async function run(args: string[]): Promise<void> {
       ppoChoice.push(c.knobs);
       ppoMs.push(c.ms);
     }
+    // Control: the policy's average choice held fixed. If PPO beat the static knobs only because it
+    // found a better single setting than CMA-ES, this row would score as well as PPO itself.
+    const tunedSpace = ppoPolicy.space;
+    const meanPoint = tunedSpace.names.map((_, k) => ppoChoice.reduce((sum, knobs) => sum + tunedSpace.toNormalised(knobs)[k], 0) / ppoChoice.length);
+    const ppoMeanKnobs = segmenter.knobs.resolve({ ...ppoChoice[0], ...tunedSpace.fromNormalised(meanPoint) });
     t = performance.now();
     // Online adaptation moves filter-stage knobs only (the model runs once per frame); a tuned grid density stays as chosen.
     const adaptSpace = staticPolicy.space.subset(Object.keys(FILTER_TUNE));
@@ -209,6 +231,8 @@ export async function run(args: string[]): Promise<void> {
       add('static', s0, msa(s0, f), physics(s0, f));
       const p = await segmenter.segment(f.frame, ppoChoice[i]);
       add('ppo', p, msa(p, f), physics(p, f), ppoMs[i]);
+      const pm = await segmenter.segment(f.frame, ppoMeanKnobs);
+      add('ppo-mean', pm, msa(pm, f), physics(pm, f));
       const a = await adapter.adapt(f.frame, staticKnobs);
       add('adapt', a.segmentation, msa(a.segmentation, f), a.total, a.ms - a.firstMs);
       const b = await adapterPpo.adapt(f.frame, ppoChoice[i]);
@@ -240,6 +264,7 @@ export async function run(args: string[]): Promise<void> {
         ppo_msa: r3(mean(rows.ppo.msa)),
         adapt_msa: r3(mean(rows.adapt.msa)),
         ppo_adapt_msa: r3(mean(rows['ppo+adapt'].msa)),
+        ppo_mean_knobs_msa: r3(mean(rows['ppo-mean'].msa)),
         static_prompts: r3(mean(rows.static.prompts)),
         ppo_prompts: r3(mean(rows.ppo.prompts)),
         ppo_ms_per_frame: r3(median(ppoMs)),
@@ -256,6 +281,8 @@ export async function run(args: string[]): Promise<void> {
         size,
         points_per_side: ppsRange ? `tuned ${ppsRange[0]}–${ppsRange[1]}` : pps,
         prompt_cost: promptCost,
+        train_reward: rewardName,
+        stream: strArg(args, 'stream', drift).startsWith('{') ? `${drift}+patch` : drift,
       }),
     );
   } finally {
