@@ -577,9 +577,9 @@ export function buildCompareSummary(input: BuildCompareInput): CompareSummary {
     seeds: [...input.seeds],
     budget: input.budget,
     measures: describeMeasures(frames, S),
-    // Only a comparison's plan knows how all its policy runs started; a single study's report leaves it out
-    // (a warm-started samstar train run keeps its start in its own summary.json, `init`).
-    ...(input.kind === 'compare' ? { policyInit: input.policyInit ?? null } : {}),
+    // A comparison's plan says how all its policy runs started (null: from scratch); a single policy study
+    // says so from its own record (report.ts); a black-box study has no policy start and leaves it out.
+    ...(input.kind === 'compare' ? { policyInit: input.policyInit ?? null } : input.policyInit !== undefined ? { policyInit: input.policyInit } : {}),
     default: defaultResult
       ? { total: defaultResult.total, terms: finiteTerms(defaultResult.terms), knobs: pickTuned(defaultExtra.knobs, tuned), labelScores: defaultExtra.labelScores ?? null }
       : null,

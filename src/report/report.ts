@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { agentKind, buildCompareSummary, compareCsv, framesPerEvaluationOf, type CompareSummary } from '../compare/summary.js';
+import { agentKind, buildCompareSummary, compareCsv, framesPerEvaluationOf, type CompareSummary, type PolicyInit } from '../compare/summary.js';
+import { KnobSpace } from '../segmenters/knobs.js';
 import { loadCompareRuns, loadRun, PLAN_FILE, readPlan, STUDY_FILE } from '../compare/load.js';
 import { loadSamSegmenter } from '../segmenters/load-segmenter.js';
 import type { Segmenter } from '../segmenters/types.js';
@@ -183,7 +184,22 @@ export async function reportFromPath(target: string, options: ReportFromPathOpti
   const visitsOrEvaluations = study.budget ?? task.budget;
   const budget =
     agentKind(study.agent) === 'policy' ? (visitsOrEvaluations + Math.max(1, task.data.frames.length)) / framesPerEvaluationOf(task) : visitsOrEvaluations;
-  const summary = buildCompareSummary({ kind: 'study', task, agents: [study.agent], seeds: [study.seed], budget, runs: [run] });
+  const summary = buildCompareSummary({ kind: 'study', task, agents: [study.agent], seeds: [study.seed], budget, runs: [run], policyInit: policyInitOfStudy(study, task) });
   const built = await buildReport({ ...common, out, summary, task, summaryFile: 'report.json' });
   return { ...built, kind: 'study' };
+}
+
+/**
+ * Where a policy study started: trainPolicy stores a warm start (`samstar train --init-policy`) with the
+ * study's default-knob record, so a policy study without one started from scratch (null). Black-box
+ * studies have no policy start (undefined: the report says nothing).
+ */
+function policyInitOfStudy(study: { agent: string; default?: { extra?: unknown } | null }, task: ResolvedTask): PolicyInit | null | undefined {
+  if (agentKind(study.agent) !== 'policy') return undefined;
+  const init = (study.default?.extra as { init?: { x: number[]; source?: string } } | undefined)?.init;
+  if (!init) return study.default ? null : undefined;
+  const source = init.source ?? 'a warm start';
+  // initFromPolicy's source reads "<policy id> (<folder>)": the folder is the path.
+  const path = /\((.*)\)$/.exec(source)?.[1] ?? '';
+  return { path, source, x: [...init.x], knobs: new KnobSpace(task.knobSpace).fromNormalised(init.x) };
 }

@@ -263,10 +263,14 @@ describe('compare: black-box and policy agents', () => {
     const again = await reportFromPath(out, { pictures: false });
     expect(again.summary.policyInit).toEqual(policyInit);
     expect(readFileSync(again.html, 'utf8')).toMatch(new RegExp(`id="policy-init"><b>start</b>: every policy run started at the static policy <code>${id}`));
-    // A single run's report does not know how a comparison started it: it says nothing rather than "from scratch".
+    // A single run's report reads the start from the run's own study record (the same start, in the task's units).
     const alone = await reportFromPath(join(out, 'runs', 'ppo-seed1'), { pictures: false });
-    expect(alone.summary.policyInit).toBeUndefined();
-    expect(readFileSync(alone.html, 'utf8')).not.toContain('id="policy-init"');
+    expect(alone.summary.policyInit).toEqual(policyInit);
+    expect(readFileSync(alone.html, 'utf8')).toMatch(new RegExp(`id="policy-init"><b>start</b>: every policy run started at the static policy <code>${id}`));
+    // A black-box run's report has no policy start at all.
+    const blackBox = await reportFromPath(join(out, 'runs', 'random-seed1'), { pictures: false });
+    expect(blackBox.summary.policyInit).toBeUndefined();
+    expect(readFileSync(blackBox.html, 'utf8')).not.toContain('id="policy-init"');
     // Without it, the text and report say the policy runs started from scratch (old summaries, without the field, print the same).
     expect(full.policyInit).toBeNull();
     expect(formatCompareSummary(full)).toContain('policy runs started from scratch (no --init-policy)');

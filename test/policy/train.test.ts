@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { command as segmentCommand } from '../../src/cli/commands/segment.js';
 import { parseTaskConfig } from '../../src/config/task.js';
@@ -10,6 +10,7 @@ import { Policy } from '../../src/policy/policy.js';
 import { SamSegmenter } from '../../src/segmenters/sam/segmenter.js';
 import { StudyStore } from '../../src/store/index.js';
 import { initFromPolicy, trainPolicy } from '../../src/train/policy-train.js';
+import { reportFromPath } from '../../src/report/report.js';
 import { resolveTask, type ResolvedTask } from '../../src/train/task.js';
 import { train } from '../../src/train/train.js';
 import type { SamstarError } from '../../src/util/errors.js';
@@ -149,6 +150,10 @@ describe('policies from samstar train', () => {
     const warm = await trainPolicy(ppo, { out: join(dir, 'ppo-warm'), segmenter, init });
     expect(warm.summary.updates).toBe(0);
     expect(warm.summary.init).toEqual(init);
+    // The run's own report says where it started (the comparison report does the same from compare.json).
+    const report = await reportFromPath(join(dir, 'ppo-warm'), { segmenter, pictures: false });
+    expect(report.summary.policyInit).toMatchObject({ source: init.source, x: init.x, path: resolve(result.paths.policy!) });
+    expect(readFileSync(report.html, 'utf8')).toContain('id="policy-init"');
     const started = await Policy.load(warm.paths.policy!);
     for (const image of images) {
       const x = started.choose(await loadFrame(image), segmenter.knobs).x;
