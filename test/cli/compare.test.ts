@@ -10,25 +10,10 @@ import { writeTinyTask } from '../compare/tiny.js';
 import { expectNumbersMatch } from '../report/html-numbers.js';
 import { command as reportCommand } from '../../src/cli/commands/report.js';
 import { runCli } from './run-cli.js';
+import { captureOutput as captured } from '../fixtures/capture-output.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Run a command handler in this process, capturing what it writes. */
-async function captured(run: () => Promise<void>): Promise<{ stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = process.stdout.write.bind(process.stdout);
-  const stderr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    await run();
-  } finally {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-  }
-  return { stdout: out.join(''), stderr: err.join('') };
-}
 
 /**
  * `samstar compare` and `samstar report` end to end, as a user runs them: two tiny frames

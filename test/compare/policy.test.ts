@@ -21,6 +21,7 @@ import { resolveTask, type ResolvedTask } from '../../src/train/task.js';
 import { expectNumbersMatch } from '../report/html-numbers.js';
 import { syntheticTask } from '../report/fixtures.js';
 import { writeTinyTask } from './tiny.js';
+import { captureOutput } from '../fixtures/capture-output.js';
 
 function studyOf(path: string): { status: string; budget: number | null; evaluations: EvaluationRecord[]; init: unknown } {
   const store = StudyStore.open(path, { readonly: true });
@@ -187,29 +188,20 @@ describe('compare: black-box and policy agents', () => {
 
   it('samstar compare accepts --agents cmaes,ppo', async () => {
     const out = join(dir, 'cli');
-    const written: string[] = [];
-    const errors: string[] = [];
-    const stdout = process.stdout.write.bind(process.stdout);
-    const stderr = process.stderr.write.bind(process.stderr);
-    process.stdout.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
-    process.stderr.write = ((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write;
-    try {
-      await yargs(['compare', '--config', config, '--agents', 'cmaes,ppo', '--seeds', '1', '--budget', '2', '--out', out, '--no-report', '--no-progress', '--json'])
+    const { stdout: written, stderr: errors } = await captureOutput(() =>
+      yargs(['compare', '--config', config, '--agents', 'cmaes,ppo', '--seeds', '1', '--budget', '2', '--out', out, '--no-report', '--no-progress', '--json'])
         .strict()
         .fail((message, error) => {
           throw error ?? new Error(message);
         })
         .command(compareCommand)
-        .parseAsync();
-    } finally {
-      process.stdout.write = stdout;
-      process.stderr.write = stderr;
-    }
-    const summary = JSON.parse(written.join('')) as CompareSummary;
+        .parseAsync(),
+    );
+    const summary = JSON.parse(written) as CompareSummary;
     expect(summary).toMatchObject({ status: 'complete', agents: ['cmaes', 'ppo'], budget: 2 });
     // budget 2 × 2 frames: cmaes 2 evaluations; ppo 2 visits + its final policy on both frames.
     expect(summary.runs.map((r) => [r.agent, r.evaluations, r.visits, r.frameEvaluations])).toEqual([['cmaes', 2, null, 4], ['ppo', 2, 2, 4]]);
-    expect(errors.join('')).toContain('ppo: 2 visits of one frame per run');
+    expect(errors).toContain('ppo: 2 visits of one frame per run');
     expect(existsSync(join(out, 'runs', 'ppo-seed1', 'policy', 'policy.json'))).toBe(true);
   });
 

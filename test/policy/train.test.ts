@@ -15,21 +15,8 @@ import { resolveTask, type ResolvedTask } from '../../src/train/task.js';
 import { train } from '../../src/train/train.js';
 import type { SamstarError } from '../../src/util/errors.js';
 import { comparable } from '../train/helpers.js';
+import { captureOutput as quiet } from '../fixtures/capture-output.js';
 
-async function quiet<T>(run: () => Promise<T>): Promise<{ value: T; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = process.stdout.write.bind(process.stdout);
-  const stderr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { value: await run(), stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-  }
-}
 
 /**
  * Training a contextual policy (ppo) and a static one (cmaes) on tiny frames,
