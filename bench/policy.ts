@@ -33,7 +33,7 @@
  * moves filter knobs only. Each new (frame, density) pair runs the model: much slower.
  *
  * `--stream JSON` patches the drifting stream (bench/_machine.ts), `--total EXPR` / `--shape JSON` the
- * physics reward (terms shape, coverage, overlap, edge, contrast); `npm run bench -- headroom` with
+ * physics reward (terms shape, coverage, overlap, edge, contrast, blobs); `npm run bench -- headroom` with
  * the same options says first whether the best knobs move with that drift at all.
  *
  * mSA against the hidden labels on the test stream, prompts per frame, and the per-frame decision cost:
@@ -66,7 +66,7 @@ import { arg, describeStream, DRIFTS, driftingStream, driftName, machineLine, me
 /**
  * The physics reward; with a prompt cost λ > 0 the decoder prompts are paid for: total − λ·prompts/1024.
  * `--total EXPR` and `--shape JSON` (the shape term's constraints) try other physics rewards over
- * the terms shape, coverage, overlap, edge and contrast.
+ * the terms shape, coverage, overlap, edge, contrast and blobs.
  */
 export function physicsReward(promptCost: number, args: readonly string[] = [], drift: DriftName = 'fading') {
   const option = (name: string): string | undefined => {
@@ -85,6 +85,7 @@ export function physicsReward(promptCost: number, args: readonly string[] = [], 
       overlap: { type: 'overlap' },
       ...(used('edge') ? { edge: { type: 'edge', reference_quantile: 0.99 } } : {}),
       ...(used('contrast') ? { contrast: { type: 'contrast', polarity: 'bright' } } : {}),
+      ...(used('blobs') ? { blobs: { type: 'blobs' } } : {}),
       ...(promptCost > 0 ? { prompts: { type: 'prompts' } } : {}),
     },
     total: total + (promptCost > 0 ? ` - ${promptCost}*prompts` : ''),

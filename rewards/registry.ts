@@ -1,4 +1,5 @@
 import { SamstarError, suggestName } from '../src/util/errors.js';
+import { blobs } from './terms/blobs.js';
 import { border } from './terms/border.js';
 import { contrast } from './terms/contrast.js';
 import { count } from './terms/count.js';
@@ -19,7 +20,7 @@ import type { RewardTerm } from './types.js';
 /** Every reward term type, by the name a config's `type:` uses. */
 export const rewardTerms: Readonly<Record<string, RewardTerm<never>>> = Object.freeze(
   Object.fromEntries(
-    [size, shape, count, overlap, coverage, edge, contrast, border, precision, recall, f1, sa, msa, meanIou, dice, diameterErrorTerm, prompts].map(
+    [size, shape, count, overlap, coverage, edge, contrast, border, blobs, precision, recall, f1, sa, msa, meanIou, dice, diameterErrorTerm, prompts].map(
       (term) => [term.type, term as unknown as RewardTerm<never>],
     ),
   ),

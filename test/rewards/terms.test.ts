@@ -103,6 +103,16 @@ describe('physics terms prefer the true labels', () => {
     expectTruthBetter('border', {}, ['background']);
   });
 
+  it('blobs: agreement with the LoG detector, no labels', () => {
+    // Merged pairs leave blobs unmatched, split halves and background blobs are masks without a blob.
+    expectTruthBetter('blobs', {}, ['merged', 'split', 'blobs']);
+    // On this frame the detector finds nearly every particle: the truth scores close to 1.
+    expect(score('blobs', {}, truth)).toBeGreaterThan(0.9);
+    // An empty segmentation scores 0, and an inverted σ range is a config error naming both values.
+    expect(score('blobs', {}, { width: truth.width, height: truth.height, instances: [] } as never)).toBe(0);
+    expect(() => score('blobs', { sigma_min: 8, sigma_max: 2 }, truth)).toThrow(/sigma_max 2 is below sigma_min 8/);
+  });
+
   it('overlap: nested duplicate masks (as SAM returns them) are penalised', () => {
     const grown = dilate(truth, 2);
     const nested = segmentationFromLabels(truth, segmentationFromLabels(grown).instances);
