@@ -202,7 +202,7 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
           // Loaded only when a policy agent runs (it brings tfjs).
           const { trainPolicy } = await import('../train/policy-train.js');
           // The warm start, as samstar train --init-policy passes it (trainPolicy stores it with the study and checks it on resume).
-          const init = policyInit ? { x: policyInit.x, source: policyInit.source } : undefined;
+          const init = policyInit ? { x: policyInit.x, source: policyInit.source, path: policyInit.path } : undefined;
           const result = await trainPolicy(task, { ...runOptions, init });
           options.onRunEnd?.({ agent, kind, seed, status: result.status, evaluations: result.summary.evaluations, budget: runTotal });
         } else {

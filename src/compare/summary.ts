@@ -202,8 +202,9 @@ export interface CompareSummary {
     readonly convergence: string;
   };
   /**
-   * A comparison's static policy that every policy run (ppo, reinforce) was warm-started at (`--init-policy`);
-   * null when they started from scratch. Absent in a single study's report and in summaries written before the field.
+   * The static policy that the policy runs (ppo, reinforce) were warm-started at (`--init-policy`): the
+   * comparison's, or a single policy study's own; null when they started from scratch. Absent for a
+   * black-box study and in summaries written before the field.
    */
   readonly policyInit?: PolicyInit | null;
   readonly default: { readonly total: number; readonly terms: Record<string, number>; readonly knobs: Record<string, KnobValue>; readonly labelScores: ImageScores | null } | null;
@@ -222,11 +223,11 @@ export interface CompareSummary {
 }
 
 /**
- * A comparison's warm start of its policy runs (`samstar compare --init-policy DIR`): where it came from and
- * where the policy's mean starts. Stored in the plan (compare.json) and copied into the summary.
+ * The warm start of policy runs (`--init-policy DIR`): where it came from and where the policy's mean
+ * starts. A comparison stores it in its plan (compare.json); a single study in its default record.
  */
 export interface PolicyInit {
-  /** The static policy folder, resolved to an absolute path. */
+  /** The static policy folder, resolved to an absolute path ('' for studies from before it was stored). */
   readonly path: string;
   /** Which policy: its id and folder (initFromPolicy's `source`). */
   readonly source: string;

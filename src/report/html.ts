@@ -240,7 +240,7 @@ export function reportHtml(input: HtmlInput): string {
         `<li><b>cost</b> (evaluations): ${escapeHtml(summary.measures.cost)}</li>` +
         `<li><b>convergence</b>: ${escapeHtml(summary.measures.convergence)}</li>` +
         // Where the policy runs started (summary.json policyInit): a warm start changes what their curves mean.
-        // Only a comparison records it (a single study's report has no policyInit: say nothing rather than guess).
+        // Absent (a black-box study, or a summary from before the field): say nothing rather than guess.
         (summary.policyInit
           ? `<li id="policy-init"><b>start</b>: every policy run started at the static policy <code>${escapeHtml(summary.policyInit.source)}</code> (<code>--init-policy</code>)</li>`
           : summary.policyInit === null

@@ -7,6 +7,7 @@ import { loadCompareRuns, loadRun, PLAN_FILE, readPlan, STUDY_FILE } from '../co
 import { loadSamSegmenter } from '../segmenters/load-segmenter.js';
 import type { Segmenter } from '../segmenters/types.js';
 import { StudyStore } from '../store/index.js';
+import { storedWarmStart } from '../train/summary.js';
 import type { ResolvedTask } from '../train/task.js';
 import { SamstarError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -196,10 +197,8 @@ export async function reportFromPath(target: string, options: ReportFromPathOpti
  */
 function policyInitOfStudy(study: { agent: string; default?: { extra?: unknown } | null }, task: ResolvedTask): PolicyInit | null | undefined {
   if (agentKind(study.agent) !== 'policy') return undefined;
-  const init = (study.default?.extra as { init?: { x: number[]; source?: string } } | undefined)?.init;
+  const init = storedWarmStart(study);
   if (!init) return study.default ? null : undefined;
-  const source = init.source ?? 'a warm start';
-  // initFromPolicy's source reads "<policy id> (<folder>)": the folder is the path.
-  const path = /\((.*)\)$/.exec(source)?.[1] ?? '';
-  return { path, source, x: [...init.x], knobs: new KnobSpace(task.knobSpace).fromNormalised(init.x) };
+  // Studies from before the folder was stored with the start leave the path empty.
+  return { path: init.path ?? '', source: init.source ?? 'a warm start', x: [...init.x], knobs: new KnobSpace(task.knobSpace).fromNormalised(init.x) };
 }

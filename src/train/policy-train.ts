@@ -18,7 +18,7 @@ import { SamstarError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Rng } from '../util/rng.js';
 import { defaultAdaptSettings, policyProvenance } from './provenance.js';
-import type { RunSummaryBase } from './summary.js';
+import { storedWarmStart, type RunSummaryBase, type WarmStart } from './summary.js';
 import type { ResolvedTask } from './task.js';
 import { fileFrameSource, openOrCreateStudy, POLICY_DIR, STUDY_FILE, SUMMARY_FILE, type TrainOptions } from './train.js';
 
@@ -58,7 +58,7 @@ export interface PolicyTrainOptions extends TrainOptions {
    * of a CMA-ES run, so PPO learns per-frame corrections around them. Stored
    * with the study; a resumed run reuses the stored start (a different one is an error).
    */
-  readonly init?: { readonly x: readonly number[]; readonly source?: string };
+  readonly init?: { readonly x: readonly number[]; readonly source?: string; readonly path?: string };
   /** After each update of the agent. */
   readonly onUpdate?: (event: { readonly update: number; readonly stats: LearnStats; readonly done: number; readonly budget: number }) => void;
 }
@@ -83,7 +83,7 @@ export interface PolicyTrainSummary extends RunSummaryBase {
   readonly timing: { readonly totalEvaluationMs: number; readonly meanEvaluationMs: number | null; readonly learnMs: number; readonly wallMs: number };
   readonly policyDir: string | null;
   /** The warm start, when there was one. */
-  readonly init?: { readonly x: number[]; readonly source?: string };
+  readonly init?: WarmStart;
 }
 
 export interface PolicyTrainResult {
@@ -165,7 +165,7 @@ export async function trainPolicy(task: ResolvedTask, options: PolicyTrainOption
         throw new SamstarError('ARGUMENT_INVALID', `policy warm start: ${x.length} values for ${space.dimension} tuned knobs (${space.names.join(', ')}), or not finite`);
       }
     }
-    const storedInit = (study.default?.extra as { init?: { x: number[]; source?: string } } | undefined)?.init;
+    const storedInit = storedWarmStart(study);
     if (storedInit && options.init && (storedInit.x.length !== options.init.x.length || storedInit.x.some((v, i) => v !== options.init!.x[i]))) {
       throw new SamstarError('CONFIG_INVALID', `--resume: the study was warm-started at [${storedInit.x.join(', ')}]${storedInit.source ? ` (${storedInit.source})` : ''}, not at [${options.init.x.join(', ')}]`, {
         hint: 'resume without a warm start (the stored one is used), or start a new study (another --out)',
@@ -176,7 +176,9 @@ export async function trainPolicy(task: ResolvedTask, options: PolicyTrainOption
         hint: 'resume without --init-policy, or start a new study (another --out)',
       });
     }
-    const init = options.init ? { x: [...options.init.x], ...(options.init.source ? { source: options.init.source } : {}) } : storedInit;
+    const init = options.init
+      ? { x: [...options.init.x], ...(options.init.source ? { source: options.init.source } : {}), ...(options.init.path ? { path: options.init.path } : {}) }
+      : storedInit;
     if (!study.default) {
       const evaluation = await env.evaluate(fullSpace.resolve(task.segmenter.fixed, 'segmenter.fixed'));
       const scores = wantScores ? await labelScoresPerFrame(segmenter, source, () => evaluation.knobs) : undefined;
@@ -379,7 +381,7 @@ export async function trainPolicy(task: ResolvedTask, options: PolicyTrainOption
  * the same task): its knobs, normalised in the task's tuned space. The policy
  * must tune the same knobs.
  */
-export async function initFromPolicy(dir: string, task: ResolvedTask): Promise<{ x: number[]; source: string }> {
+export async function initFromPolicy(dir: string, task: ResolvedTask): Promise<{ x: number[]; source: string; path: string }> {
   const { Policy } = await import('../policy/policy.js');
   const policy = await Policy.load(dir);
   if (policy.kind !== 'static') {
@@ -400,7 +402,7 @@ export async function initFromPolicy(dir: string, task: ResolvedTask): Promise<{
   }
   const values = policy.manifest.knobs ?? {};
   const x = space.toNormalised(Object.fromEntries(space.names.map((n) => [n, values[n]]))).map((v) => Math.min(1, Math.max(-1, v)));
-  return { x, source: `${policy.id} (${dir})` };
+  return { x, source: `${policy.id} (${dir})`, path: resolve(dir) };
 }
 
 /** The summary `samstar train` prints for a policy run. */

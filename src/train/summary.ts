@@ -165,3 +165,16 @@ export function improvementsOf(evaluations: readonly { readonly index: number; r
   }
   return improvements;
 }
+
+/** A policy run's warm start (`--init-policy`): normalised knobs, which policy, and its folder (absolute). */
+export interface WarmStart {
+  readonly x: number[];
+  readonly source?: string;
+  /** Absent in studies written before the folder was stored. */
+  readonly path?: string;
+}
+
+/** The warm start a policy study stored with its default-knob record (trainPolicy writes it there), if any. */
+export function storedWarmStart(study: { readonly default?: { readonly extra?: unknown } | null }): WarmStart | undefined {
+  return (study.default?.extra as { init?: WarmStart } | undefined)?.init;
+}

@@ -1,5 +1,5 @@
 import type { Frame } from '../../image/frame.js';
-import { BlobDetector, selectBlobs, type BlobDetection } from '../../image/blob-detector.js';
+import { BlobDetector, selectBlobs, type BlobDetection, type PeakOptions } from '../../image/blob-detector.js';
 import type { BlobOptions } from '../../image/blobs.js';
 import type { KnobSpace, KnobValues } from '../knobs.js';
 import type { Instance, Segmentation, Segmenter } from '../types.js';
@@ -45,7 +45,7 @@ export class BlobSegmenter implements Segmenter {
 
   /** Scale-space peaks at the detection floor, cached per frame and detection knobs. */
   private detect(frame: Frame, values: KnobValues): { detection: BlobDetection; ms?: number } {
-    const options: Pick<BlobOptions, 'sigmaMin' | 'sigmaMax' | 'sigmaSteps' | 'polarity' | 'border'> = {
+    const options: PeakOptions = {
       sigmaMin: Number(values.blob_sigma_min),
       sigmaMax: Math.max(Number(values.blob_sigma_min), Number(values.blob_sigma_max)),
       sigmaSteps: Number(values.blob_sigma_steps),
