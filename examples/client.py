@@ -4,6 +4,12 @@
     samstar serve --knobs '{"points_per_side": 16}'          # in another terminal
     python examples/client.py http://127.0.0.1:8080 [image.png]
 
+When the server wants a token (--token, SAMSTAR_TOKEN, --token auto), pass the URL it
+printed (http://host:8080/?token=...) or set SAMSTAR_TOKEN here too: every request then
+carries "Authorization: Bearer <token>", and the WebSocket URL carries ?token=.
+
+- server():         the URL samstar serve printed -> a Server (base URL and token)
+
 - segment_file():   POST an image file (PNG / TIFF / JPEG) -> the JSON answer
 - segment_array():  POST a numpy frame as raw pixels (uint8 / uint16 / float32)
 - label_image():    the same with ?labels=png -> the 16-bit instance label PNG (bytes)
@@ -14,9 +20,13 @@
 
 import asyncio
 import json
+import os
 import struct
 import sys
 import time
+from dataclasses import dataclass
+from typing import Optional
+from urllib.parse import parse_qs, quote, urlsplit
 
 import numpy as np
 import requests
@@ -26,27 +36,47 @@ DTYPES = {np.dtype("uint8"): "uint8", np.dtype("uint16"): "uint16", np.dtype("fl
 CONTENT_TYPES = {".png": "image/png", ".tif": "image/tiff", ".tiff": "image/tiff", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 
-def _post(url, body, headers, query="", retries=5):
-    """POST /v1/segment; waits and retries when the server's queue is full (503 + Retry-After)."""
+@dataclass
+class Server:
+    url: str                      # http://host:port (no path)
+    token: Optional[str] = None   # samstar serve --token / SAMSTAR_TOKEN / --token auto
+
+    def headers(self, extra=None):
+        headers = dict(extra or {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+
+def server(address, token=None):
+    """'http://host:port[/?token=...]' (the URL samstar serve prints) -> Server; else the token of SAMSTAR_TOKEN."""
+    parts = urlsplit(address)
+    from_url = parse_qs(parts.query).get("token", [None])[0]
+    return Server(f"{parts.scheme}://{parts.netloc}", from_url or token or os.environ.get("SAMSTAR_TOKEN") or None)
+
+
+def _post(srv, body, headers, query="", retries=5):
+    """POST /v1/segment; waits and retries when the queue, or this client's share of it, is full (503 + Retry-After)."""
     for _ in range(retries):
-        r = requests.post(f"{url}/v1/segment{query}", data=body, headers=headers, timeout=120)
+        r = requests.post(f"{srv.url}/v1/segment{query}", data=body, headers=srv.headers(headers), timeout=120)
         if r.status_code == 503:
             time.sleep(float(r.headers.get("Retry-After", "1")))
             continue
         if r.status_code != 200:
-            error = r.json()["error"]  # every error answer is JSON: {"error": {"code", "message", "hint"?}}
-            raise RuntimeError(f"{r.status_code} {error['code']}: {error['message']}")
+            # Every error answer is JSON: {"error": {"code", "message", "hint"?}}; 401 UNAUTHORIZED: missing or wrong token.
+            error = r.json()["error"]
+            raise RuntimeError(f"{r.status_code} {error['code']}: {error['message']}" + (f" ({error['hint']})" if "hint" in error else ""))
         return r
     raise RuntimeError("server busy: gave up after retries")
 
 
-def segment_file(url, path, frame_id=None):
+def segment_file(srv, path, frame_id=None):
     suffix = path[path.rfind("."):].lower()
     headers = {"Content-Type": CONTENT_TYPES[suffix]}
     if frame_id is not None:
         headers["X-Frame-Id"] = str(frame_id)
     with open(path, "rb") as f:
-        return _post(url, f.read(), headers).json()
+        return _post(srv, f.read(), headers).json()
 
 
 def _raw(frame):
@@ -65,23 +95,26 @@ def _raw(frame):
     return frame.astype(frame.dtype.newbyteorder("<"), copy=False).tobytes(), headers
 
 
-def segment_array(url, frame, frame_id=None):
+def segment_array(srv, frame, frame_id=None):
     body, headers = _raw(frame)
     if frame_id is not None:
         headers["X-Frame-Id"] = str(frame_id)
-    return _post(url, body, headers).json()
+    return _post(srv, body, headers).json()
 
 
-def label_image(url, frame):
+def label_image(srv, frame):
     """The 16-bit instance label PNG (0 = background, 1..n = instances) and the instance count."""
     body, headers = _raw(frame)
-    r = _post(url, body, headers, query="?labels=png")
+    r = _post(srv, body, headers, query="?labels=png")
     return r.content, int(r.headers["X-Count"])
 
 
-async def stream(url, frames, fps=10.0, on_result=print):
+async def stream(srv, frames, fps=10.0, on_result=print):
     """Send frames at `fps` (as a camera would) and hand each answer to `on_result`, in order."""
-    ws_url = url.replace("http://", "ws://").replace("https://", "wss://") + "/v1/stream"
+    ws_url = srv.url.replace("http://", "ws://").replace("https://", "wss://") + "/v1/stream"
+    if srv.token:
+        ws_url += "?token=" + quote(srv.token, safe="")  # works with every websockets version (header options were renamed)
+    # websockets sends no Origin header unless told to, as the server expects of clients outside a browser.
     async with websockets.connect(ws_url, max_size=None) as ws:
         last_id = None
 
@@ -122,20 +155,23 @@ def synthetic_frame(seed, size=256, count=25):
 
 
 def main():
-    url = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080"
-    print("health:", requests.get(f"{url}/v1/health", timeout=10).json()["status"])
-    print("knobs from:", requests.get(f"{url}/v1/policy", timeout=10).json()["chooser"].get("source"))
+    srv = server(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080")
+    health = requests.get(f"{srv.url}/v1/health", headers=srv.headers(), timeout=10)
+    if health.status_code == 401:
+        sys.exit("401: the server wants a token: pass the URL it printed (.../?token=...) or set SAMSTAR_TOKEN")
+    print("health:", health.json()["status"])
+    print("knobs from:", requests.get(f"{srv.url}/v1/policy", headers=srv.headers(), timeout=10).json()["chooser"].get("source"))
 
     if len(sys.argv) > 2:
-        answer = segment_file(url, sys.argv[2])
+        answer = segment_file(srv, sys.argv[2])
         print(f"{sys.argv[2]}: {answer['count']} instances in {answer['timings_ms']['total']:.0f} ms")
 
-    answer = segment_array(url, synthetic_frame(0), frame_id="numpy-0")
+    answer = segment_array(srv, synthetic_frame(0), frame_id="numpy-0")
     sizes = [m["equivalent_diameter"] for m in answer["measurements"]["instances"]]
     print(f"numpy frame: {answer['count']} instances, mean diameter {np.mean(sizes) if sizes else 0:.1f} px, "
           f"coverage {answer['measurements']['frame']['area_fraction']:.3f}, reward {answer['reward']}")
 
-    png, count = label_image(url, synthetic_frame(0))
+    png, count = label_image(srv, synthetic_frame(0))
     print(f"label PNG: {len(png)} bytes, {count} instances")
 
     def show(a):
@@ -145,7 +181,7 @@ def main():
             print(f"  frame {a['id']}: {a['count']} instances, {a['timings_ms']['total']:.0f} ms, dropped before it: {a['dropped']['ids']}")
 
     print("stream (20 frames at 10 frames/s):")
-    asyncio.run(stream(url, (synthetic_frame(s) for s in range(20)), fps=10.0, on_result=show))
+    asyncio.run(stream(srv, (synthetic_frame(s) for s in range(20)), fps=10.0, on_result=show))
 
 
 if __name__ == "__main__":

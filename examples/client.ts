@@ -4,6 +4,10 @@
  *
  *   samstar serve --knobs '{"points_per_side": 16}'          # in another terminal
  *   npx tsx examples/client.ts http://127.0.0.1:8080 [image.png]
+ *
+ * When the server wants a token (`--token`, SAMSTAR_TOKEN, `--token auto`), pass the
+ * URL it printed (`http://host:8080/?token=…`), or set SAMSTAR_TOKEN here too. The
+ * token goes out as `Authorization: Bearer …` on every request and WebSocket.
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -23,19 +27,35 @@ interface Answer {
   error?: { code: string; message: string; hint?: string };
 }
 
+/** Where the server is, and its token (if it wants one). */
+export interface Server {
+  url: string;
+  token?: string;
+}
+
+/** `http://host:port[/?token=…]` (the URL samstar serve prints) → the server; the token may also come from SAMSTAR_TOKEN. */
+export function server(address: string, token = process.env.SAMSTAR_TOKEN): Server {
+  const u = new URL(address);
+  const fromUrl = u.searchParams.get('token') ?? undefined;
+  return { url: `${u.protocol}//${u.host}`, token: fromUrl ?? (token || undefined) };
+}
+
+const auth = (s: Server): Record<string, string> => (s.token ? { authorization: `Bearer ${s.token}` } : {});
+
 const CONTENT_TYPES: Record<string, string> = { '.png': 'image/png', '.tif': 'image/tiff', '.tiff': 'image/tiff', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' };
 
-/** POST /v1/segment, waiting and retrying while the queue is full (503 + Retry-After). */
-async function post(url: string, body: Uint8Array, headers: Record<string, string>, query = ''): Promise<Response> {
+/** POST /v1/segment, waiting and retrying while the queue (or this client's share of it) is full: 503 + Retry-After. */
+async function post(s: Server, body: Uint8Array, headers: Record<string, string>, query = ''): Promise<Response> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const response = await fetch(`${url}/v1/segment${query}`, { method: 'POST', body, headers });
+    const response = await fetch(`${s.url}/v1/segment${query}`, { method: 'POST', body, headers: { ...headers, ...auth(s) } });
     if (response.status === 503) {
       await new Promise((r) => setTimeout(r, 1000 * Number(response.headers.get('retry-after') ?? 1)));
       continue;
     }
     if (!response.ok) {
-      const { error } = (await response.json()) as { error: { code: string; message: string } };
-      throw new Error(`${response.status} ${error.code}: ${error.message}`);
+      // Every error answer is JSON; 401 UNAUTHORIZED: missing or wrong token.
+      const { error } = (await response.json()) as { error: { code: string; message: string; hint?: string } };
+      throw new Error(`${response.status} ${error.code}: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
     }
     return response;
   }
@@ -43,10 +63,10 @@ async function post(url: string, body: Uint8Array, headers: Record<string, strin
 }
 
 /** An image file (PNG / TIFF / JPEG). */
-export async function segmentFile(url: string, path: string): Promise<Answer> {
+export async function segmentFile(s: Server, path: string): Promise<Answer> {
   const type = CONTENT_TYPES[extname(path).toLowerCase()];
   if (!type) throw new Error(`${path}: send PNG, TIFF or JPEG`);
-  return (await post(url, await readFile(path), { 'content-type': type })).json() as Promise<Answer>;
+  return (await post(s, await readFile(path), { 'content-type': type })).json() as Promise<Answer>;
 }
 
 /** Raw pixels straight from a camera buffer (row-major, little-endian). */
@@ -65,15 +85,15 @@ function rawRequest(frame: RawFrame): { body: Uint8Array; headers: Record<string
   };
 }
 
-export async function segmentPixels(url: string, frame: RawFrame): Promise<Answer> {
+export async function segmentPixels(s: Server, frame: RawFrame): Promise<Answer> {
   const { body, headers } = rawRequest(frame);
-  return (await post(url, body, headers)).json() as Promise<Answer>;
+  return (await post(s, body, headers)).json() as Promise<Answer>;
 }
 
 /** The 16-bit instance label PNG (0 = background, 1..n = instances). */
-export async function labelPng(url: string, frame: RawFrame): Promise<{ png: Uint8Array; count: number }> {
+export async function labelPng(s: Server, frame: RawFrame): Promise<{ png: Uint8Array; count: number }> {
   const { body, headers } = rawRequest(frame);
-  const response = await post(url, body, headers, '?labels=png');
+  const response = await post(s, body, headers, '?labels=png');
   return { png: new Uint8Array(await response.arrayBuffer()), count: Number(response.headers.get('x-count')) };
 }
 
@@ -82,11 +102,12 @@ export async function labelPng(url: string, frame: RawFrame): Promise<{ png: Uin
  * in order; frames the server could not get to are dropped, oldest first, and listed
  * in the next answer's `dropped.ids`.
  */
-export async function stream(url: string, frames: Iterable<RawFrame>, fps: number, onAnswer: (a: Answer) => void): Promise<void> {
-  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream`);
+export async function stream(s: Server, frames: Iterable<RawFrame>, fps: number, onAnswer: (a: Answer) => void): Promise<void> {
+  // Node's ws sends no Origin header, as the server expects of clients outside a browser.
+  const socket = new WebSocket(`${s.url.replace(/^http/, 'ws')}/v1/stream`, { headers: auth(s) });
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
-    socket.once('error', reject);
+    socket.once('error', reject); // e.g. "Unexpected server response: 401" without the right token
   });
   let lastId = -1;
   let sending = true;
@@ -129,21 +150,23 @@ function syntheticFrame(seed: number, size = 256, count = 25): RawFrame {
 }
 
 async function main(): Promise<void> {
-  const url = process.argv[2] ?? 'http://127.0.0.1:8080';
-  const health = (await (await fetch(`${url}/v1/health`)).json()) as { status: string };
+  const s = server(process.argv[2] ?? 'http://127.0.0.1:8080');
+  const healthResponse = await fetch(`${s.url}/v1/health`, { headers: auth(s) });
+  if (healthResponse.status === 401) throw new Error('401: the server wants a token: pass the URL it printed (…/?token=…) or set SAMSTAR_TOKEN');
+  const health = (await healthResponse.json()) as { status: string };
   console.log('health:', health.status);
   if (process.argv[3]) {
-    const answer = await segmentFile(url, process.argv[3]);
+    const answer = await segmentFile(s, process.argv[3]);
     console.log(`${process.argv[3]}: ${answer.count} instances in ${answer.timings_ms.total.toFixed(0)} ms`);
   }
-  const answer = await segmentPixels(url, syntheticFrame(0));
+  const answer = await segmentPixels(s, syntheticFrame(0));
   const sizes = answer.measurements.instances.map((m) => m.equivalent_diameter);
   console.log(`raw frame: ${answer.count} instances, mean diameter ${(sizes.reduce((a, b) => a + b, 0) / Math.max(1, sizes.length)).toFixed(1)} px, knobs ${JSON.stringify(answer.knobs)}`);
-  const { png, count } = await labelPng(url, syntheticFrame(0));
+  const { png, count } = await labelPng(s, syntheticFrame(0));
   console.log(`label PNG: ${png.length} bytes, ${count} instances`);
   console.log('stream (20 frames at 10 frames/s):');
   const frames = Array.from({ length: 20 }, (_, i) => syntheticFrame(i));
-  await stream(url, frames, 10, (a) => {
+  await stream(s, frames, 10, (a) => {
     if (a.type === 'error') console.log(`  frame ${a.id}: error ${a.error!.code}: ${a.error!.message}`);
     else console.log(`  frame ${a.id}: ${a.count} instances, ${a.timings_ms.total.toFixed(0)} ms, dropped before it: [${a.dropped!.ids.join(', ')}]`);
   });

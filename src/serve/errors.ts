@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { isSamstarError, type ErrorCode } from '../util/errors.js';
 
 /** Codes the HTTP layer adds to the library's error codes. */
@@ -10,6 +11,10 @@ export type ServeErrorCode =
   | 'BODY_TOO_LARGE'
   | 'IMAGE_TOO_LARGE'
   | 'QUEUE_FULL'
+  | 'CLIENT_LIMIT'
+  | 'HOST_NOT_ALLOWED'
+  | 'ORIGIN_NOT_ALLOWED'
+  | 'UNAUTHORIZED'
   | 'SHUTTING_DOWN'
   | 'INTERNAL';
 
@@ -76,8 +81,9 @@ export function describeError(error: unknown): { status: number; body: ErrorBody
   if (error instanceof ServeError) {
     return { status: error.status, body: withHint({ code: error.code, message: error.message }, error.hint), retryAfter: error.retryAfter };
   }
+  // Library errors name files; answers name them by file name only (no paths of the serving machine).
   if (isSamstarError(error)) {
-    return { status: statusOfCode(error.code), body: withHint({ code: error.code, message: error.message }, error.hint) };
+    return { status: statusOfCode(error.code), body: withHint({ code: error.code, message: hidePaths(error.message) }, error.hint === undefined ? undefined : hidePaths(error.hint)) };
   }
   const fastifyCode = (error as { code?: unknown })?.code;
   if (typeof fastifyCode === 'string' && FASTIFY_CODES[fastifyCode]) {
@@ -88,10 +94,32 @@ export function describeError(error: unknown): { status: number; body: ErrorBody
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     return { status: statusCode, body: { code: 'BAD_REQUEST', message: (error as Error).message } };
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = hidePaths(error instanceof Error ? error.message : String(error));
   return { status: 500, body: { code: 'INTERNAL', message: `internal error: ${message}`, hint: 'the server keeps serving; please report this with the frame that caused it' } };
 }
 
 function withHint(body: ErrorBody, hint: string | undefined): ErrorBody {
   return hint ? { ...body, hint } : body;
+}
+
+/**
+ * Absolute file paths in a text (POSIX `/a/b…`, `~/…`, Windows `C:\\a\\b…`, `file://` URLs)
+ * replaced by their last component: answers never show where files live on the
+ * serving machine. Meant for library messages (they name files, never routes).
+ */
+export function hidePaths(text: string): string {
+  return text
+    .replace(/file:\/\/[^\s"'`<>)]+/g, (url) => basename(url))
+    .replace(/(?<![\w.:/\\-])[A-Za-z]:\\(?:[^\\\s"'`<>:]+\\)*([^\\\s"'`<>:]+)/g, '$1')
+    .replace(/(?<![\w.:/~-])~?\/(?:[^/\s"'`<>:]+\/)+([^/\s"'`<>:]+)/g, '$1');
+}
+
+/** A description for an answer (health, policy): string values that are absolute paths become file names. */
+export function withoutPaths<T>(value: T): T {
+  if (typeof value === 'string') return (/^(?:\/|~\/|[A-Za-z]:\\|file:\/\/)/.test(value) ? basename(value.replace(/\\/g, '/').replace(/\/+$/, '')) : value) as T;
+  if (Array.isArray(value)) return value.map((v) => withoutPaths(v)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, withoutPaths(v)])) as T;
+  }
+  return value;
 }

@@ -76,8 +76,8 @@ export class Scheduler {
     return Math.max(1, Math.ceil(((this.requests + 1) * Math.max(this.serviceMs, 1)) / 1000));
   }
 
-  /** Queue a request, or throw 503 QUEUE_FULL (with Retry-After) when the request queue is full. */
-  submitRequest(job: Job): void {
+  /** Throw 503 QUEUE_FULL (with Retry-After) when the request queue is full. */
+  checkRoom(): void {
     if (this.requests >= this.options.requestQueue && (this.running || this.requests > 0)) {
       throw new ServeError(
         503,
@@ -87,6 +87,11 @@ export class Scheduler {
         this.retryAfterSeconds(),
       );
     }
+  }
+
+  /** Queue a request, or throw 503 QUEUE_FULL (with Retry-After) when the request queue is full. */
+  submitRequest(job: Job): void {
+    this.checkRoom();
     this.requests++;
     this.queue.push({ job, stream: null });
     this.pump();

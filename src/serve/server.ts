@@ -4,8 +4,10 @@ import type { WebSocket } from 'ws';
 import type { CompiledReward } from '../../rewards/composite.js';
 import type { Segmenter } from '../segmenters/types.js';
 import { ACCEPTED_TEXT, ACCEPTED_TYPES, frameInput, mediaType } from './decode-body.js';
-import { describeError, ServeError } from './errors.js';
+import { describeError, ServeError, withoutPaths } from './errors.js';
+import { makeGuard } from './guard.js';
 import type { KnobChooser } from './knob-chooser.js';
+import { clientAddress, ClientLimits } from './limits.js';
 import type { DropReason } from './scheduler.js';
 import { FrameService, type Outcome } from './service.js';
 import { StreamConnection, STREAM_PROTOCOL } from './stream.js';
@@ -30,7 +32,20 @@ export interface ServeOptions {
   readonly streamBuffer?: number;
   /** Open /v1/stream connections at most (default 16). */
   readonly maxStreams?: number;
-  /** What `GET /v1/health` says about the model (e.g. SamSegmenter.describeModel()). */
+  /** Open WebSockets (streams and viewers) per client address (default 8). */
+  readonly clientConnections?: number;
+  /** Requests per client address that may wait (default 2); more get 503 CLIENT_LIMIT. */
+  readonly clientQueue?: number;
+  /**
+   * Required on every route as `Authorization: Bearer TOKEN` or `?token=TOKEN` when set;
+   * without one the server refuses to bind beyond loopback.
+   */
+  readonly token?: string | null;
+  /** Host names served besides the bound address, localhost and loopback literals. */
+  readonly allowHosts?: readonly string[];
+  /** Origins (besides the server's own) whose pages may open WebSockets and POST. */
+  readonly allowOrigins?: readonly string[];
+  /** What `GET /v1/health` says about the model (e.g. SamSegmenter.describeModel(); absolute paths are shown as file names). */
   readonly model?: object | null;
   /** Internal errors (500s), for the log. */
   readonly onError?: (error: unknown, where: string) => void;
@@ -46,6 +61,8 @@ export interface ServeHandle {
   /** Scheduler (pause/resume/idle: test hooks), metrics and viewers. */
   readonly service: FrameService;
   readonly app: FastifyInstance;
+  /** Per-client-address counts (test hooks). */
+  readonly clients: ClientLimits;
   /** Graceful shutdown: refuse new frames, drop queued ones, finish the running one, close sockets. */
   close(): Promise<void>;
 }
@@ -58,6 +75,8 @@ export const DEFAULTS = {
   requestQueue: 4,
   streamBuffer: 1,
   maxStreams: 16,
+  clientConnections: 8,
+  clientQueue: 2,
 } as const;
 
 declare module 'fastify' {
@@ -75,6 +94,8 @@ const ROUTES = 'GET / (viewer), POST /v1/segment, GET /v1/stream (WebSocket), GE
 /** Start `samstar serve` on host:port; resolves once it listens. */
 export async function startServer(options: ServeOptions): Promise<ServeHandle> {
   const host = options.host ?? DEFAULTS.host;
+  // Host, Origin and token checks; throws (before anything starts) for a non-loopback host without a token.
+  const guard = makeGuard({ host, token: options.token ?? null, allowHosts: options.allowHosts, allowOrigins: options.allowOrigins });
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
   const maxStreams = options.maxStreams ?? DEFAULTS.maxStreams;
   const onError = options.onError ?? (() => {});
@@ -85,6 +106,8 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
     onError,
   );
   const streams = new Set<WebSocket>();
+  const clients = new ClientLimits({ connections: options.clientConnections ?? DEFAULTS.clientConnections, queued: options.clientQueue ?? DEFAULTS.clientQueue });
+  const model = withoutPaths(options.model ?? null);
   let closing = false;
 
   const app = Fastify({ logger: false, bodyLimit: maxBodyBytes, forceCloseConnections: true, return503OnClosing: true });
@@ -93,6 +116,9 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
   app.addHook('onRequest', async (request) => {
     request.arrivedAt = performance.now();
   });
+  // Host, Origin and token, on every route and WebSocket upgrade (registered after
+  // @fastify/websocket's own hook, which marks upgrade requests).
+  app.addHook('onRequest', guard);
   app.addHook('onResponse', async (_request, reply) => {
     service.metrics.recordHttp(reply.statusCode);
   });
@@ -107,6 +133,7 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
     const { status, body, retryAfter } = describeError(error);
     if (status >= 500) onError(error, 'request');
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
+    if (status === 401) void reply.header('www-authenticate', 'Bearer realm="samstar"');
     void reply.code(status).send({ error: body });
   });
   app.setNotFoundHandler((request, reply) => {
@@ -114,27 +141,41 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
   });
 
   app.get('/', async (_request, reply) => {
-    return reply.type('text/html; charset=utf-8').header('content-security-policy', VIEWER_CSP).header('cache-control', 'no-store').send(VIEWER_HTML);
+    // no-referrer: the page's URL may carry ?token=.
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', VIEWER_CSP)
+      .header('referrer-policy', 'no-referrer')
+      .header('cache-control', 'no-store')
+      .send(VIEWER_HTML);
   });
 
   app.get('/v1/health', async () => ({
     status: closing ? 'shutting-down' : 'ok',
     segmenter: options.segmenter.name,
-    model: options.model ?? null,
+    model,
     uptime_s: Math.round((Date.now() - service.metrics.started) / 100) / 10,
     frames: service.metrics.framesTotal,
     queue: { depth: service.scheduler.depth, busy: service.scheduler.busy, request_limit: service.scheduler.options.requestQueue, stream_buffer: service.scheduler.options.streamBuffer },
-    limits: { max_body_bytes: maxBodyBytes, max_pixels: service.limits.maxPixels, max_streams: maxStreams },
+    limits: {
+      max_body_bytes: maxBodyBytes,
+      max_pixels: service.limits.maxPixels,
+      max_streams: maxStreams,
+      client_connections: clients.options.connections,
+      client_queue: clients.options.queued,
+    },
     connections: { streams: streams.size, viewers: service.viewers.count },
     stream_protocol: STREAM_PROTOCOL,
   }));
 
-  app.get('/v1/policy', async () => ({
-    segmenter: options.segmenter.name,
-    chooser: options.chooser.describe(),
-    reward: options.reward ? { source: options.reward.config.source, terms: options.reward.terms.map((t) => t.name) } : null,
-    knob_space: options.segmenter.knobs.toJSON(),
-  }));
+  app.get('/v1/policy', async () =>
+    withoutPaths({
+      segmenter: options.segmenter.name,
+      chooser: options.chooser.describe(),
+      reward: options.reward ? { source: options.reward.config.source, terms: options.reward.terms.map((t) => t.name) } : null,
+      knob_space: options.segmenter.knobs.toJSON(),
+    }),
+  );
 
   app.get('/metrics', async (_request, reply) => {
     const text = service.metrics.prometheus({
@@ -149,8 +190,8 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
   app.post('/v1/segment', async (request: FastifyRequest<{ Querystring: Record<string, string | undefined> }>, reply: FastifyReply) => {
     if (closing) throw new ServeError(503, 'SHUTTING_DOWN', 'the server is shutting down', undefined, 5);
     const query = request.query ?? {};
-    const unknown = Object.keys(query).filter((k) => k !== 'labels');
-    if (unknown.length > 0) throw new ServeError(400, 'BAD_REQUEST', `unknown query parameter(s): ${unknown.join(', ')}`, 'the only one is labels=png');
+    const unknown = Object.keys(query).filter((k) => k !== 'labels' && k !== 'token');
+    if (unknown.length > 0) throw new ServeError(400, 'BAD_REQUEST', `unknown query parameter(s): ${unknown.join(', ')}`, 'the only ones are labels=png and token');
     if (query.labels !== undefined && query.labels !== 'png') {
       throw new ServeError(400, 'BAD_REQUEST', `labels=${query.labels}: the only label format is png`, 'use ?labels=png for the 16-bit label PNG, or no parameter for JSON');
     }
@@ -171,9 +212,17 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
     });
     const outcome = await new Promise<Outcome | DropReason>((resolve, reject) => {
       try {
+        service.scheduler.checkRoom(); // the global queue first (503 QUEUE_FULL) …
+        const leave = clients.queueRequest(clientAddress(request.socket.remoteAddress), service.scheduler.retryAfterSeconds()); // … then this client's share
         service.scheduler.submitRequest({
-          run: async () => resolve(await service.execute({ mode: 'request', id, seq, arrived: request.arrivedAt, labels: query.labels === 'png', frame })),
-          drop: (reason) => resolve(reason),
+          run: async () => {
+            leave();
+            resolve(await service.execute({ mode: 'request', id, seq, arrived: request.arrivedAt, labels: query.labels === 'png', frame }));
+          },
+          drop: (reason) => {
+            leave();
+            resolve(reason);
+          },
           cancelled: () => aborted,
         });
       } catch (error) {
@@ -204,6 +253,17 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
     return reply.type('application/json; charset=utf-8').send(JSON.stringify(outcome.json));
   });
 
+  /** Count a new WebSocket against its client's limit; closes it (1013) and returns false when over. */
+  const countSocket = (socket: WebSocket, request: FastifyRequest): boolean => {
+    const release = clients.openSocket(clientAddress(request.socket.remoteAddress));
+    if (!release) {
+      socket.close(1013, clients.socketRefusal());
+      return false;
+    }
+    socket.on('close', release);
+    return true;
+  };
+
   // WebSocket routes; a plain GET on them is told to upgrade.
   const upgradeRequired = (what: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
     reply.code(426).header('upgrade', 'websocket').send({ error: { code: 'UPGRADE_REQUIRED', message: `${what} is a WebSocket`, hint: 'connect with a WebSocket client (ws://host:port/…)' } });
@@ -211,11 +271,12 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
     method: 'GET',
     url: '/v1/stream',
     handler: upgradeRequired('/v1/stream'),
-    wsHandler: (socket) => {
+    wsHandler: (socket, request) => {
       if (closing || streams.size >= maxStreams) {
         socket.close(closing ? 1001 : 1013, closing ? 'server shutting down' : `at most ${maxStreams} streams`);
         return;
       }
+      if (!countSocket(socket, request)) return;
       streams.add(socket);
       socket.on('close', () => streams.delete(socket));
       new StreamConnection(socket, service, () => closing);
@@ -225,11 +286,12 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
     method: 'GET',
     url: '/v1/viewer',
     handler: upgradeRequired('/v1/viewer'),
-    wsHandler: (socket) => {
+    wsHandler: (socket, request) => {
       if (closing || service.viewers.count >= MAX_VIEWERS) {
         socket.close(closing ? 1001 : 1013, closing ? 'server shutting down' : `at most ${MAX_VIEWERS} viewers`);
         return;
       }
+      if (!countSocket(socket, request)) return;
       service.viewers.add(socket);
     },
   });
@@ -254,10 +316,7 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
     return closed;
   };
 
-  return { url: `http://${urlHost}:${port}`, host, port, service, app, close };
+  return { url: `http://${urlHost}:${port}`, host, port, service, app, close, clients };
 }
 
-/** Whether a host name binds to loopback only. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
-}
+export { isLoopback } from './guard.js';

@@ -5,6 +5,11 @@
  * statistics followed by a binary message with the overlay PNG (outlines over the
  * frame). The pause button freezes the display and tells the server to stop
  * sending (segmentation for API clients goes on).
+ *
+ * When the server wants a token, the page is opened as `/?token=TOKEN` (the URL
+ * `samstar serve` prints) and passes the token on: as `Authorization: Bearer` to
+ * its fetches, and as `?token=` to the WebSocket (browsers cannot set headers on
+ * one). The page is served with `Referrer-Policy: no-referrer`.
  */
 export const VIEWER_CSP =
   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'";
@@ -93,11 +98,12 @@ export const VIEWER_HTML = `<!doctype html>
   let frames = 0;
   const state = { frames: 0, last: null };
   window.samstarViewer = state;
+  const token = new URLSearchParams(location.search).get('token');
 
   const fmtMs = (v) => (typeof v === 'number' ? (v < 10 ? v.toFixed(1) : v.toFixed(0)) + ' ms' : '–');
   const fmt = (v) => (typeof v === 'number' ? String(Number.isInteger(v) ? v : Number(v.toPrecision(4))) : String(v));
 
-  fetch('/v1/policy').then((r) => r.json()).then((p) => {
+  fetch('/v1/policy', token ? { headers: { authorization: 'Bearer ' + token } } : {}).then((r) => r.json()).then((p) => {
     const c = p.chooser || {};
     $('chooser').textContent = '· ' + (c.kind || '') + (c.source ? ' (' + c.source + ')' : '');
     if (c.knobs && !state.last) showKnobs(c.knobs);
@@ -106,7 +112,7 @@ export const VIEWER_HTML = `<!doctype html>
   function setStatus(text, cls) { const s = $('status'); s.textContent = text; s.className = cls || ''; }
 
   function connect() {
-    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/viewer';
+    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/viewer' + (token ? '?token=' + encodeURIComponent(token) : '');
     socket = new WebSocket(url);
     socket.binaryType = 'arraybuffer';
     socket.onopen = () => { retry = 500; setStatus(paused ? 'paused' : 'live', paused ? '' : 'live'); if (paused) send({ type: 'pause', paused: true }); };

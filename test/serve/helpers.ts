@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { encode as encodePng } from 'fast-png';
 import WebSocket from 'ws';
 import { generateSynthFrame } from '../../src/data/synth.js';
@@ -40,8 +41,8 @@ export class TestSocket {
   private readonly waiters: ((m: string | Buffer) => void)[] = [];
   closed: { code: number; reason: string } | null = null;
 
-  private constructor(url: string) {
-    this.socket = new WebSocket(url);
+  private constructor(url: string, options?: WebSocket.ClientOptions) {
+    this.socket = new WebSocket(url, options);
     this.socket.on('message', (data, isBinary) => {
       const message = isBinary ? (data as Buffer) : String(data);
       const waiter = this.waiters.shift();
@@ -53,13 +54,30 @@ export class TestSocket {
     });
   }
 
-  static async open(url: string): Promise<TestSocket> {
-    const client = new TestSocket(url);
+  static async open(url: string, options?: WebSocket.ClientOptions): Promise<TestSocket> {
+    const client = new TestSocket(url, options);
     await new Promise<void>((resolve, reject) => {
       client.socket.once('open', () => resolve());
       client.socket.once('error', reject);
     });
     return client;
+  }
+
+  /**
+   * A WebSocket handshake: `{ opened: true, socket }` when the server upgraded, or the
+   * HTTP answer it gave instead (status and body).
+   */
+  static attempt(url: string, options?: WebSocket.ClientOptions): Promise<{ opened: true; socket: TestSocket } | { opened: false; status: number; body: string }> {
+    const client = new TestSocket(url, options);
+    return new Promise((resolve, reject) => {
+      client.socket.once('open', () => resolve({ opened: true, socket: client }));
+      client.socket.once('unexpected-response', (_request, response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => resolve({ opened: false, status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      });
+      client.socket.on('error', (error) => reject(error));
+    });
   }
 
   next(timeoutMs = 15_000): Promise<string | Buffer> {
@@ -115,3 +133,30 @@ export async function getJson(url: string): Promise<any> {
   const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   return response.json();
 }
+
+/** What a raw HTTP exchange answered (node:http, so that any Host, Origin or Authorization header can be sent). */
+export interface RawAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+  json(): any;
+}
+
+/** One HTTP request with exactly these headers (Host included, when given). */
+export function rawHttp(url: string, options: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string } = {}): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, timeout: 20_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 20 s`)));
+    req.end(options.body);
+  });
+}
+

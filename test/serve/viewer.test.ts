@@ -11,6 +11,8 @@ import { startTestServer, synthFrame, TestSocket } from './helpers.js';
  * The viewer at GET / in Debian's Chromium (driven by playwright-core): frames
  * streamed to /v1/stream show up with their outlines, count, histogram and knobs;
  * pause freezes the display; the page makes no request outside the server.
+ * The server wants a token: the page is opened from the URL `samstar serve`
+ * prints (`/?token=…`) and passes the token on to its fetch and its WebSocket.
  * A screenshot is kept in test-output/serve-viewer.png.
  */
 
@@ -25,10 +27,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let server: ServeHandle;
 let profile: string;
+const TOKEN = 'viewer-test-token-0123456789';
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  server = await startTestServer();
+  server = await startTestServer({ token: TOKEN });
   profile = await mkdtemp(join(tmpdir(), 'samstar-viewer-profile-'));
 });
 afterAll(async () => {
@@ -45,9 +48,14 @@ describe('viewer', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
       viewport: { width: 1200, height: 800 },
     });
-    const client = await TestSocket.open(`${server.url.replace('http', 'ws')}/v1/stream`);
+    const client = await TestSocket.open(`${server.url.replace('http', 'ws')}/v1/stream`, { headers: { authorization: `Bearer ${TOKEN}` } });
     try {
       const page = context.pages()[0] ?? (await context.newPage());
+      // Without the token the page is not served (in a page of its own: its 401s are expected console errors).
+      const bare = await context.newPage();
+      expect((await bare.goto(`${server.url}/`))?.status()).toBe(401);
+      expect((await bare.goto(`${server.url}/?token=wrong-token-0123456789`))?.status()).toBe(401);
+      await bare.close();
       const foreign: string[] = [];
       const problems: string[] = [];
       page.on('request', (r) => {
@@ -57,8 +65,13 @@ describe('viewer', () => {
       page.on('console', (m) => {
         if (m.type() === 'error') problems.push(m.text());
       });
-      await page.goto(`${server.url}/`);
+      const sockets: string[] = [];
+      page.on('websocket', (w) => sockets.push(w.url()));
+      expect((await page.goto(`${server.url}/?token=${TOKEN}`))?.status()).toBe(200);
       await page.waitForFunction(() => document.getElementById('status')?.textContent === 'live', undefined, { timeout: 15_000 });
+      expect(sockets).toEqual([`${server.url.replace('http', 'ws')}/v1/viewer?token=${TOKEN}`]);
+      // The page's own fetch (/v1/policy, with the token as a Bearer header) was answered.
+      await page.waitForFunction(() => document.getElementById('chooser')?.textContent?.includes('fixed (test)'), undefined, { timeout: 15_000 });
 
       /** Coloured (outline) pixels on the canvas: the frame is grey, outlines are palette colours. */
       const outlinePixels = (): Promise<number> =>

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { CommandModule } from 'yargs';
 import { SamstarError } from '../../util/errors.js';
 
@@ -16,6 +17,11 @@ interface ServeArgs {
   'max-body-mb': number;
   'max-pixels': number;
   'max-streams': number;
+  'client-connections': number;
+  'client-queue': number;
+  token?: string;
+  'allow-host'?: string[];
+  'allow-origin'?: string[];
   'cache-mb'?: number;
 }
 
@@ -31,7 +37,13 @@ export const command: CommandModule<object, ServeArgs> = {
       .option('encoder', { type: 'string', describe: 'SAM / MobileSAM encoder ONNX (default: the bundled reference model)' })
       .option('decoder', { type: 'string', describe: 'SAM / MobileSAM decoder ONNX (with --encoder)' })
       .option('reward', { type: 'string', describe: 'reward config (YAML): its total and terms go into every answer' })
-      .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to bind (loopback by default; 0.0.0.0 exposes the server to the network)' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to bind (loopback by default; anything else, e.g. 0.0.0.0, needs --token)' })
+      .option('token', {
+        type: 'string',
+        describe: 'require this token on every route (Authorization: Bearer TOKEN or ?token=TOKEN); "auto" generates one and prints the viewer URL with it. Default: $SAMSTAR_TOKEN',
+      })
+      .option('allow-host', { type: 'string', array: true, describe: 'also answer requests for this Host name (e.g. the name a reverse proxy is reached by); repeatable' })
+      .option('allow-origin', { type: 'string', array: true, describe: 'also let web pages of this origin (e.g. https://lab.example) open the WebSockets and POST; repeatable' })
       .option('port', { type: 'number', default: 8080, describe: 'port (0: any free port)' })
       .option('threads', { type: 'number', default: 1, describe: 'onnxruntime threads' })
       .option('cache-mb', { type: 'number', describe: 'SAM stage-cache budget, MiB (default 160; frames of a live stream rarely come back)' })
@@ -40,24 +52,33 @@ export const command: CommandModule<object, ServeArgs> = {
       .option('max-body-mb', { type: 'number', default: 64, describe: 'largest request body / stream message, MiB' })
       .option('max-pixels', { type: 'number', default: 4096 * 4096, describe: 'largest frame, width × height' })
       .option('max-streams', { type: 'number', default: 16, describe: 'open /v1/stream connections at most' })
+      .option('client-connections', { type: 'number', default: 8, describe: 'open WebSockets (streams + viewers) per client address' })
+      .option('client-queue', { type: 'number', default: 2, describe: 'requests per client address that may wait; more get 503 CLIENT_LIMIT + Retry-After' })
       .conflicts('policy', 'knobs')
       .example('$0 serve --knobs \'{"points_per_side": 16}\'', 'serve the bundled model on http://127.0.0.1:8080')
-      .example('$0 serve --policy out/train/policy --reward configs/rewards/nanoparticles.yaml', 'a trained policy, with reward terms in every answer') as never,
+      .example('$0 serve --policy out/train/policy --reward configs/rewards/nanoparticles.yaml', 'a trained policy, with reward terms in every answer')
+      .example('$0 serve --host 0.0.0.0 --token auto', 'on the network: a generated token, printed with the viewer URL') as never,
   handler: async (args) => {
     // Heavy modules load only when this command runs: the CLI starts fast for every other command.
-    const { startServer, isLoopback } = await import('../../serve/server.js');
+    const { startServer } = await import('../../serve/server.js');
+    const { generateToken, isLoopback, makeGuard } = await import('../../serve/guard.js');
     const { loadKnobChooser, policySegmenter } = await import('../../serve/knob-chooser.js');
     const { loadServeSegmenter, SERVE_CACHE_MB } = await import('../../serve/segmenter.js');
     const { SamSegmenter } = await import('../../segmenters/sam/segmenter.js');
     const { compileReward, loadRewardConfig } = await import('../../../rewards/index.js');
 
-    for (const [name, value, min] of [['port', args.port, 0], ['queue', args.queue, 0], ['stream-buffer', args['stream-buffer'], 1], ['max-streams', args['max-streams'], 1], ['threads', args.threads, 1]] as const) {
+    for (const [name, value, min] of [['port', args.port, 0], ['queue', args.queue, 0], ['stream-buffer', args['stream-buffer'], 1], ['max-streams', args['max-streams'], 1], ['client-connections', args['client-connections'], 1], ['client-queue', args['client-queue'], 1], ['threads', args.threads, 1]] as const) {
       if (!Number.isInteger(value) || value < min) throw new SamstarError('ARGUMENT_INVALID', `--${name} must be an integer ≥ ${min}, got ${value}`);
     }
     if (!(args['max-body-mb'] > 0) || !(args['max-pixels'] >= 1) || (args['cache-mb'] !== undefined && !(args['cache-mb'] > 0))) {
       throw new SamstarError('ARGUMENT_INVALID', '--max-body-mb, --max-pixels and --cache-mb must be positive');
     }
     // Everything that can fail on the user's input fails before the model loads.
+    const tokenArg = args.token ?? (process.env.SAMSTAR_TOKEN || undefined);
+    const generated = tokenArg === 'auto';
+    const token = generated ? generateToken() : (tokenArg ?? null);
+    const guarded = { host: args.host, token, allowHosts: args['allow-host'] ?? [], allowOrigins: args['allow-origin'] ?? [] };
+    makeGuard(guarded); // refuses a non-loopback bind without a token, a short token, a bad --allow-host/--allow-origin
     const reward = args.reward ? compileReward(await loadRewardConfig(args.reward)) : null;
     const { samKnobSpace } = await import('../../segmenters/sam/knob-specs.js');
     const { blobKnobSpace } = await import('../../segmenters/blobs/knob-specs.js');
@@ -70,13 +91,15 @@ export const command: CommandModule<object, ServeArgs> = {
         segmenter,
         chooser,
         reward,
-        host: args.host,
         port: args.port,
         maxBodyBytes: Math.round(args['max-body-mb'] * 2 ** 20),
         maxPixels: args['max-pixels'],
         requestQueue: args.queue,
         streamBuffer: args['stream-buffer'],
         maxStreams: args['max-streams'],
+        clientConnections: args['client-connections'],
+        clientQueue: args['client-queue'],
+        ...guarded,
         model: segmenter instanceof SamSegmenter ? segmenter.describeModel() : null,
         disposeSegmenter: true,
         onError: (error, where) => process.stderr.write(`samstar serve: internal error in ${where}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
@@ -94,8 +117,15 @@ export const command: CommandModule<object, ServeArgs> = {
     const server = handle;
     process.stdout.write(`samstar serve: ${segmenter.name} segmenter, knobs from ${describeChooser(server)}\n`);
     process.stdout.write(`samstar serve: listening on ${server.url}  (viewer ${server.url}/ · POST /v1/segment · WebSocket /v1/stream · /v1/health · /metrics)\n`);
+    if (token) {
+      // As Jupyter does: a generated token is printed in the URL to open; a given one is not repeated.
+      const wildcard = ['0.0.0.0', '::', '[::]'].includes(args.host);
+      const bases = wildcard ? [`http://${hostname()}:${server.port}`, `http://127.0.0.1:${server.port}`] : [server.url];
+      const query = generated ? `?token=${encodeURIComponent(token)}` : '?token=YOUR_TOKEN';
+      process.stdout.write(`samstar serve: token required (Authorization: Bearer TOKEN, or ?token=TOKEN); open the viewer at\n${bases.map((b) => `    ${b}/${query}\n`).join('')}`);
+    }
     if (!isLoopback(args.host)) {
-      process.stderr.write(`samstar serve: warning: bound to ${args.host}, reachable from the network; there is no authentication\n`);
+      process.stderr.write(`samstar serve: note: bound to ${args.host}, reachable from the network; traffic is plain HTTP (token included): put a TLS reverse proxy in front (README)\n`);
     }
     // Graceful shutdown on Ctrl-C / SIGTERM: the frame being segmented is answered, queued ones get 503.
     await new Promise<void>((resolve) => {
