@@ -37,7 +37,8 @@ import { Rng } from '../src/util/rng.js';
 import { type Box, checkPositiveInt, checkTell, fromUnit, makeBox, snapValue, toUnit } from './bo-box.js';
 import { KroneckerSequence, latinHypercube } from './bo-design.js';
 import { expectedImprovement, GaussianProcess, fitHyperparameters, flatten, standardise } from './gp.js';
-import type { AgentBest, AgentFactory, AskTellAgent, SearchBounds } from './types.js';
+import { z } from 'zod';
+import { type AgentBest, type AskTellAgent, defineAgent, type Assert, type SameKeys, type SearchBounds } from './types.js';
 
 export interface BayesOptOptions {
   /** Evaluation budget: stop reason `budget` once this many rewards were told (default: none). */
@@ -376,5 +377,29 @@ function sameUnit(a: Float64Array, b: Float64Array): boolean {
   return true;
 }
 
-/** AgentFactory for the registry: `bo`. */
-export const bayesOpt: AgentFactory<BayesOptOptions> = (bounds, seed, options) => new BayesOpt(bounds, seed, options);
+const positiveInt = z.number().int().positive();
+
+/** BayesOptOptions as a task config writes them (`agent: { name: bo, options: {...} }`). */
+const schema = z.strictObject({
+  maxEvaluations: positiveInt.optional(),
+  initialPoints: positiveInt.optional(),
+  batch: positiveInt.optional(),
+  fantasy: z.enum(['believer', 'liar']).optional(),
+  refitEvery: positiveInt.optional(),
+  fitRestarts: z.number().int().min(0).optional(),
+  candidates: positiveInt.optional(),
+  localStarts: positiveInt.optional(),
+  xi: z.number().nonnegative().finite().optional(),
+  eiTolerance: z.number().nonnegative().finite().optional(),
+  eiPatience: positiveInt.optional(),
+});
+/** Fails tsc when the schema and BayesOptOptions stop having the same keys. */
+type SchemaMatchesOptions = Assert<SameKeys<z.infer<typeof schema>, BayesOptOptions>>;
+
+/** The registry's `bo` (registry.ts). */
+export const bo = defineAgent({
+  name: 'bo',
+  description: 'Bayesian optimisation: Matérn 5/2 GP, expected improvement',
+  schema,
+  create: (bounds, seed, options) => new BayesOpt(bounds, seed, options),
+});

@@ -1,8 +1,8 @@
 /**
  * CMA-ES (Hansen's tutorial, 2016) behind the ask/tell agent contract.
  *
- * - Defaults: λ = 4 + ⌊3 ln n⌋, μ = ⌊λ/2⌋, log weights, c_σ, d_σ, c_c, c₁, c_μ
- *   exactly as in shared/docs/references.md (see cmaes-params.ts).
+ * - Defaults: λ = 4 + ⌊3 ln n⌋, μ = ⌊λ/2⌋, log weights, c_σ, d_σ, c_c, c₁, and
+ *   pycma's c_μ (with its extra 1/4), as in cmaes-params.ts.
  * - Active CMA (default on): the λ − μ worst samples get negative weights,
  *   scaled so Σ|w⁻| = min(1 + c₁/c_μ, 1 + 2μ⁻_eff/(μ_eff + 2), (1 − c₁ − c_μ)/(n c_μ));
  *   in the rank-μ update their vectors are normalised to Mahalanobis length √n
@@ -48,7 +48,8 @@ import {
 } from './cmaes-space.js';
 import { normalCdf, normalQuantile } from './normal.js';
 import { symmetricEigen } from './linalg.js';
-import type { AgentBest, AgentFactory, AskTellAgent, SearchBounds } from './types.js';
+import { z } from 'zod';
+import { type AgentBest, type AskTellAgent, defineAgent, type Assert, type SameKeys, type SearchBounds } from './types.js';
 
 export type CmaEsStopReason =
   | 'target'
@@ -124,7 +125,7 @@ export interface CmaEsDiagnostics {
 
 /** Settings for experiments, outside the agent options (and the registry's schema). */
 export interface CmaEsExperimentOptions {
-  /** c_μ formula: 'tutorial' (references.md, default) or 'pycma' (with pycma's extra 1/4, see cmaes-params.ts). */
+  /** c_μ formula: 'pycma' (default, with pycma's extra 1/4) or 'tutorial' (without it), see cmaes-params.ts. */
   cmuFormula?: 'tutorial' | 'pycma';
 }
 
@@ -308,9 +309,6 @@ export class CmaEs implements AskTellAgent {
     const lambda = options.popsize ?? 4 + Math.floor(3 * Math.log(n));
     this.run = new Run(n, lambda, this.active, this.x0, this.sigma0, this.scales, options);
   }
-
-  /** Factory with the AgentFactory signature. */
-  static readonly factory: AgentFactory<CmaEsOptions> = (bounds, seed, options) => new CmaEs(bounds, seed, options);
 
   /** Minimise f (a convenience for benchmarks and standalone use). Deterministic for a seed. */
   static minimise(f: (x: number[]) => number, options: CmaEsMinimiseOptions): CmaEsMinimiseResult {
@@ -768,5 +766,34 @@ function medianOf(values: number[], from: number, to: number): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** The AgentFactory for CMA-ES. */
-export const cmaesFactory: AgentFactory<CmaEsOptions> = CmaEs.factory;
+const positiveInt = z.number().int().positive();
+const finite = z.number().finite();
+
+/** CmaEsOptions as a task config writes them (`agent: { name: cmaes, options: {...} }`). */
+const schema = z.strictObject({
+  x0: z.union([z.array(finite), z.literal('centre'), z.literal('uniform')]).optional(),
+  sigma0: z.number().positive().finite().optional(),
+  popsize: z.number().int().min(2).optional(),
+  maxEvaluations: positiveInt.optional(),
+  fTarget: finite.optional(),
+  rewardTarget: finite.optional(),
+  restarts: z.number().int().min(0).optional(),
+  popsizeIncrease: z.number().min(1).finite().optional(),
+  active: z.boolean().optional(),
+  tolFun: z.number().nonnegative().finite().optional(),
+  tolX: z.number().nonnegative().finite().optional(),
+  tolConditionCov: z.number().positive().optional(),
+  tolUpSigma: z.number().positive().optional(),
+  tolStagnation: z.number().int().positive().optional(),
+  margin: z.number().nonnegative().max(0.5).optional(),
+});
+/** Fails tsc when the schema and CmaEsOptions stop having the same keys. */
+type SchemaMatchesOptions = Assert<SameKeys<z.infer<typeof schema>, CmaEsOptions>>;
+
+/** The registry's `cmaes` (registry.ts). */
+export const cmaes = defineAgent({
+  name: 'cmaes',
+  description: 'CMA-ES with active weights and IPOP restarts',
+  schema,
+  create: (bounds, seed, options) => new CmaEs(bounds, seed, options),
+});

@@ -33,7 +33,8 @@ import { SamstarError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
 import { BestSoFar } from './best.js';
 import { type Box, checkPositiveInt, checkTell, makeBox, snapValue } from './bo-box.js';
-import type { AgentBest, AgentFactory, AskTellAgent, SearchBounds } from './types.js';
+import { z } from 'zod';
+import { type AgentBest, type AskTellAgent, defineAgent, type Assert, type SameKeys, type SearchBounds } from './types.js';
 
 /** Most points a factorial grid may have (guards against 5^12-point accidents). */
 export const MAX_GRID_POINTS = 1_000_000;
@@ -250,5 +251,42 @@ export function microSamGridAgent(
   return GridAgent.fromPoints(points, options);
 }
 
-/** AgentFactory for the registry: `grid` (the seed only matters with `shuffle`). */
-export const gridSearch: AgentFactory<GridOptions> = (bounds, seed, options) => GridAgent.fromOptions(bounds, seed, options);
+const positiveInt = z.number().int().positive();
+const finite = z.number().finite();
+
+/** GridOptions as a task config writes them, plus the named preset. */
+const schema = z.strictObject({
+  values: z.array(z.array(finite).min(1)).optional(),
+  pointsPerDim: z.union([positiveInt, z.array(positiveInt)]).optional(),
+  points: z.array(z.array(finite)).min(1).optional(),
+  batch: positiveInt.optional(),
+  maxEvaluations: positiveInt.optional(),
+  shuffle: z.boolean().optional(),
+  /** Named preset: 'micro-sam' = the 210-point pred_iou × stability grid (needs `toNormalised` in the context). */
+  preset: z.literal('micro-sam').optional(),
+});
+export type GridRegistryOptions = GridOptions & { readonly preset?: 'micro-sam' };
+/** Fails tsc when the schema and GridRegistryOptions stop having the same keys. */
+type SchemaMatchesOptions = Assert<SameKeys<z.infer<typeof schema>, GridRegistryOptions>>;
+
+/** The registry's `grid` (registry.ts); the seed only matters with `shuffle`. */
+export const grid = defineAgent({
+  name: 'grid',
+  description: 'grid search (full factorial, explicit points, or preset "micro-sam")',
+  schema,
+  create: (bounds, seed, options, context) => {
+    const { preset, ...rest } = options;
+    if (preset !== 'micro-sam') return GridAgent.fromOptions(bounds, seed, rest);
+    if (!context.toNormalised) {
+      throw new SamstarError('CONFIG_INVALID', 'grid preset "micro-sam" needs the knob space to map knob values into the box', {
+        hint: 'pass { toNormalised } in the agent context (the runner does this)',
+      });
+    }
+    for (const key of ['values', 'pointsPerDim', 'points', 'shuffle'] as const) {
+      if (rest[key] !== undefined) {
+        throw new SamstarError('CONFIG_INVALID', `grid: option "${key}" cannot be combined with preset "micro-sam"`);
+      }
+    }
+    return microSamGridAgent(context.toNormalised, { bounds, batch: rest.batch, maxEvaluations: rest.maxEvaluations });
+  },
+});

@@ -9,7 +9,8 @@
 import { Rng } from '../src/util/rng.js';
 import { BestSoFar } from './best.js';
 import { type Box, checkPositiveInt, checkTell, makeBox, snapValue } from './bo-box.js';
-import type { AgentBest, AgentFactory, AskTellAgent, SearchBounds } from './types.js';
+import { z } from 'zod';
+import { type AgentBest, type AskTellAgent, defineAgent, type Assert, type SameKeys, type SearchBounds } from './types.js';
 
 export interface RandomSearchOptions {
   /** Stop reason `budget` once this many rewards were told (default: none). */
@@ -73,5 +74,17 @@ export class RandomSearch implements AskTellAgent {
   }
 }
 
-/** AgentFactory for the registry: `random`. */
-export const randomSearch: AgentFactory<RandomSearchOptions> = (bounds, seed, options) => new RandomSearch(bounds, seed, options);
+const schema = z.strictObject({
+  maxEvaluations: z.number().int().positive().optional(),
+  batch: z.number().int().positive().optional(),
+});
+/** Fails tsc when the schema and RandomSearchOptions stop having the same keys. */
+type SchemaMatchesOptions = Assert<SameKeys<z.infer<typeof schema>, RandomSearchOptions>>;
+
+/** The registry's `random` (registry.ts). */
+export const random = defineAgent({
+  name: 'random',
+  description: 'uniform random search',
+  schema,
+  create: (bounds, seed, options) => new RandomSearch(bounds, seed, options),
+});

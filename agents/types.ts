@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /**
  * The black-box agent contract. Agents see numbers only — a box, candidates,
  * rewards — never images, models or reward configs, so each can be tested on
@@ -37,5 +39,39 @@ export interface AskTellAgent {
   best(): AgentBest | undefined;
 }
 
-/** How every agent is built: bounds, a seed (one seedable Rng inside), options of its own. */
-export type AgentFactory<O = Record<string, unknown>> = (bounds: SearchBounds, seed: number, options?: O) => AskTellAgent;
+/** What the runner can lend an agent beyond bounds, seed and options. */
+export interface AgentContext {
+  /** The run's evaluation budget: becomes `maxEvaluations` unless the options set it (registry.ts). */
+  readonly budget?: number;
+  /** Knob values → normalised point (the task's KnobSpace.toNormalised); needed by grid preset "micro-sam". */
+  readonly toNormalised?: (values: Record<string, number>) => number[];
+}
+
+/**
+ * Everything the framework knows about one black-box agent, declared in the
+ * agent's own file and listed in registry.ts (as reward terms' defineTerm):
+ * its task-config name, a one-line description, the zod schema of its options
+ * (a strict object: every option optional, a misspelt one an error), and how to
+ * build it from parsed options. test/agents/registry.test.ts runs the
+ * conformance suite over every entry of the registry.
+ */
+export interface AgentDefinition<S extends z.ZodObject = z.ZodObject> {
+  readonly name: string;
+  readonly description: string;
+  readonly schema: S;
+  readonly create: (bounds: SearchBounds, seed: number, options: z.infer<S>, context: AgentContext) => AskTellAgent;
+}
+
+export function defineAgent<S extends z.ZodObject>(definition: AgentDefinition<S>): AgentDefinition<S> {
+  return definition;
+}
+
+/**
+ * Compile-time guard for an agent file: `true` only when a schema's keys and
+ * the agent's option keys are the same set, so tsc fails when an agent gains an
+ * option its schema lacks (or the other way round). Use as
+ * `type SchemaMatchesOptions = Assert<SameKeys<z.infer<typeof schema>, MyOptions>>;`.
+ */
+export type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
+/** Compiles only when T is `true`. */
+export type Assert<T extends true> = T;

@@ -27,7 +27,6 @@ import { scorePrediction } from '../src/measure/evaluate.js';
 import { filterKnobNames, OnlineAdapter } from '../src/policy/adapt.js';
 import { KnobSpace, type KnobSpec, type KnobValues } from '../src/segmenters/knobs.js';
 import { SamSegmenter } from '../src/segmenters/sam/segmenter.js';
-import { searchBounds } from '../src/train/bounds.js';
 import { Rng } from '../src/util/rng.js';
 import { arg, describeStream, driftingStream, driftName, machineLine, strArg } from './_machine.js';
 import { physicsReward } from './policy.js';
@@ -58,7 +57,7 @@ export async function run(args: string[]): Promise<void> {
     // The grid density, when tuned, over the asked range only (a narrowed spec, as a task's `tune: {min, max}` makes).
     const specs = [...(ppsRange ? [{ ...segmenter.knobs.spec('points_per_side'), min: ppsRange[0], max: ppsRange[1] }] : []), ...FILTER_KNOBS.map((n) => segmenter.knobs.spec(n))];
     const tuned = new KnobSpace(specs as KnobSpec[]);
-    const bounds = searchBounds(tuned);
+    const bounds = tuned.searchBounds();
     const fixed: KnobValues = { prompts, ...(ppsRange ? {} : { points_per_side: pps }) };
     const knobsOf = (x: readonly number[]): KnobValues => segmenter.knobs.resolve({ ...fixed, ...tuned.fromNormalised([...x]) });
     const x0 = bounds.low.map((lo, i) => (lo + bounds.high[i]) / 2);

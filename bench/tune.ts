@@ -27,7 +27,6 @@ import type { LabelImage } from '../src/masks/types.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { SamSegmenter } from '../src/segmenters/sam/segmenter.js';
 import { StudyStore } from '../src/store/index.js';
-import { searchBounds } from '../src/train/bounds.js';
 import { runStudy } from '../src/train/runner.js';
 import { Rng } from '../src/util/rng.js';
 import { machineLine, median } from './_machine.js';
@@ -67,7 +66,7 @@ export async function run(args: string[] = []): Promise<void> {
   const segmenter = await SamSegmenter.load({ intraOpThreads: 1 });
   const space = segmenter.knobs.subset(TUNED);
   const env = new TuneEnv({ segmenter, frames, truths, reward, space });
-  const bounds = searchBounds(space);
+  const bounds = space.searchBounds();
   const dir = mkdtempSync(join(tmpdir(), 'samstar-bench-tune-'));
 
   const warm = performance.now();

@@ -1,5 +1,5 @@
 import type { KnobEnvOptions, KnobStepInfo } from './step-info.js';
-import { evaluateReward, type CompiledReward } from '../rewards/index.js';
+import type { CompiledReward } from '../rewards/index.js';
 import { FEATURE_BOUNDS, FEATURE_NAMES, featureSpec, frameFeatures, type FeatureSpec } from '../src/image/features.js';
 import type { Frame } from '../src/image/frame.js';
 import type { LabelImage } from '../src/masks/types.js';
@@ -8,6 +8,7 @@ import type { Segmentation, Segmenter } from '../src/segmenters/types.js';
 import { SamstarError } from '../src/util/errors.js';
 import { LruCache } from '../src/util/lru.js';
 import { Rng } from '../src/util/rng.js';
+import { segmentAndScore } from './evaluator.js';
 import { Box } from './spaces.js';
 import { frameSourceOf, type FrameSource } from './tune-env.js';
 import type { Env, ResetResult, StepResult } from './types.js';
@@ -187,24 +188,15 @@ export function readAction(action: ArrayLike<number>, size: number, names: reado
   return { used, clipped };
 }
 
-/** Segment one frame and score it; a non-finite total is an error (as in the evaluators). */
-export async function segmentAndScore(
+/** segmentAndScore (evaluator.ts), with the statistics of the segmentation that the observations carry. */
+export async function segmentWithStats(
   segmenter: Segmenter,
   reward: CompiledReward,
   held: HeldFrame,
   knobs: KnobValues,
 ): Promise<{ segmentation: Segmentation; stats: SegmentationStats; segmentMs: number; rewardMs: number }> {
-  const t0 = performance.now();
-  const segmentation = await segmenter.segment(held.frame, knobs);
-  const t1 = performance.now();
-  const result = evaluateReward(reward, segmentation, { frame: held.frame, truth: held.truth, source: held.id });
-  const t2 = performance.now();
-  if (!Number.isFinite(result.total)) {
-    throw new SamstarError('CONFIG_INVALID', `${reward.config.source}: the total is ${result.total} on frame ${held.id} (terms ${JSON.stringify(result.terms)})`, {
-      hint: 'guard the total expression (e.g. max(x, 1e-6)) so every segmentation has a finite reward',
-    });
-  }
-  return { segmentation, stats: segmentationStats(segmentation, result), segmentMs: t1 - t0, rewardMs: t2 - t1 };
+  const { segmentation, result, segmentMs, rewardMs } = await segmentAndScore(segmenter, reward, held, knobs);
+  return { segmentation, stats: segmentationStats(segmentation, result), segmentMs, rewardMs };
 }
 
 /** Knob-space names as `knob:<name>` observation entries. */
@@ -350,7 +342,7 @@ export class AdjustEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
     const x = knobsOption === undefined ? [...this.start] : normalisedStart('reset: options.knobs', this.space, knobsOption as number[]);
     const held = await this.frames.get(index);
     const features = Float64Array.from(frameFeatures(held.frame));
-    const { stats } = await segmentAndScore(this.segmenter, this.reward, held, this.resolve(x));
+    const { stats } = await segmentWithStats(this.segmenter, this.reward, held, this.resolve(x));
     this.episode = { held, index, features, x, stats, steps: 0, done: false };
     return { observation: this.observe(), info: { frame: held.id, frameIndex: index, knobs: this.resolve(x), total: stats.total, terms: stats.terms, count: stats.count } };
   }
@@ -368,7 +360,7 @@ export class AdjustEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
     let segmentMs = 0;
     if (!stopped) {
       const x = episode.x.map((v, i) => clip1(v + this.stepSize * used[i]));
-      const result = await segmentAndScore(this.segmenter, this.reward, episode.held, this.resolve(x));
+      const result = await segmentWithStats(this.segmenter, this.reward, episode.held, this.resolve(x));
       episode.x = x;
       episode.stats = result.stats;
       segmentMs = result.segmentMs;

@@ -1,9 +1,8 @@
-import { compileReward, evaluateReward, type CompiledReward } from '../rewards/index.js';
+import { compileReward, evaluateReward, type CompiledReward, type RewardResult } from '../rewards/index.js';
 import type { Frame } from '../src/image/frame.js';
 import type { LabelImage } from '../src/masks/types.js';
 import type { KnobSpace, KnobValues } from '../src/segmenters/knobs.js';
-import type { Segmenter } from '../src/segmenters/types.js';
-import { SamstarError } from '../src/util/errors.js';
+import type { Segmentation, Segmenter } from '../src/segmenters/types.js';
 
 /**
  * Evaluators: "segment these frames with these knobs and score each with the
@@ -46,29 +45,36 @@ export interface Evaluator {
 }
 
 /**
- * Segment one frame and score it: the single code path of every evaluator
- * (in-process and in the workers), so they agree to the last bit.
+ * Segment one frame with full, resolved knobs and score it: the one path from
+ * knobs to a reward of every environment (the evaluators, in-process and in the
+ * workers, AdjustEnv and StreamEnv), so they agree to the last bit.
+ * evaluateReward never returns a non-finite total (it throws, naming the frame).
  */
-export async function evaluateFrame(segmenter: Segmenter, reward: CompiledReward, item: EvalFrame, knobs: KnobValues): Promise<FrameEvaluation> {
+export async function segmentAndScore(
+  segmenter: Segmenter,
+  reward: CompiledReward,
+  item: EvalFrame,
+  knobs: KnobValues,
+): Promise<{ segmentation: Segmentation; result: RewardResult; segmentMs: number; rewardMs: number }> {
   const started = performance.now();
   const segmentation = await segmenter.segment(item.frame, knobs);
   const segmented = performance.now();
   const result = evaluateReward(reward, segmentation, { frame: item.frame, truth: item.truth, source: item.id });
-  const done = performance.now();
-  if (!Number.isFinite(result.total)) {
-    throw new SamstarError('CONFIG_INVALID', `${reward.config.source}: the total is ${result.total} on frame ${item.id} (terms ${JSON.stringify(result.terms)})`, {
-      hint: 'the total expression divides by zero or takes a log of a non-positive term for this segmentation; guard it (e.g. max(x, 1e-6))',
-    });
-  }
+  return { segmentation, result, segmentMs: segmented - started, rewardMs: performance.now() - segmented };
+}
+
+/** One frame's evaluation record (segmentAndScore, as plain data). */
+export async function evaluateFrame(segmenter: Segmenter, reward: CompiledReward, item: EvalFrame, knobs: KnobValues): Promise<FrameEvaluation> {
+  const { segmentation, result, segmentMs, rewardMs } = await segmentAndScore(segmenter, reward, item, knobs);
   return {
     frame: item.id,
     total: result.total,
     terms: result.terms,
     ...(result.objectives ? { objectives: result.objectives } : {}),
     count: segmentation.instances.length,
-    ms: done - started,
-    segmentMs: segmented - started,
-    rewardMs: done - segmented,
+    ms: segmentMs + rewardMs,
+    segmentMs,
+    rewardMs,
   };
 }
 

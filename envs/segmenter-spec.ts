@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadSamSegmenter } from '../src/segmenters/load-segmenter.js';
 import { SamSegmenter } from '../src/segmenters/sam/segmenter.js';
 import type { Segmenter } from '../src/segmenters/types.js';
 import { SamstarError } from '../src/util/errors.js';
@@ -8,8 +9,8 @@ import { SamstarError } from '../src/util/errors.js';
  * How to build a segmenter somewhere else (in a worker thread, later on another
  * machine): plain data, unlike a Segmenter object with live ONNX sessions.
  *
- *  - `sam`: the SAM segmenter on the given ONNX files (the bundled reference
- *    model when absent), with its own stage caches;
+ *  - `sam`: the SAM segmenter on the given ONNX files (the default bundled
+ *    model when absent), with its own stage caches (loadSamSegmenter);
  *  - `module`: any segmenter: `module` (a path or file URL) exports a factory
  *    `export` (default "createSegmenter") called as `await factory(options)`.
  */
@@ -34,15 +35,8 @@ export function segmenterSpecOf(segmenter: Segmenter): SegmenterSpec | undefined
 
 export async function createSegmenter(spec: SegmenterSpec): Promise<Segmenter> {
   if (spec.kind === 'sam') {
-    if ((spec.encoder === undefined) !== (spec.decoder === undefined)) {
-      throw new SamstarError('ARGUMENT_INVALID', 'segmenter spec: give both encoder and decoder, or neither (the bundled reference model)');
-    }
-    return SamSegmenter.load({
-      files: spec.encoder && spec.decoder ? { encoder: spec.encoder, decoder: spec.decoder } : undefined,
-      intraOpThreads: spec.intraOpThreads,
-      embeddingCacheBytes: spec.embeddingCacheBytes,
-      proposalCacheBytes: spec.proposalCacheBytes,
-    });
+    const { kind: _kind, ...choice } = spec;
+    return loadSamSegmenter(choice);
   }
   if (spec.kind === 'module') {
     const url = spec.module.startsWith('file:') ? spec.module : pathToFileURL(isAbsolute(spec.module) ? spec.module : resolve(spec.module)).href;

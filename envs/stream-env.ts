@@ -15,7 +15,7 @@ import {
   normalisedStart,
   pick,
   readAction,
-  segmentAndScore,
+  segmentWithStats,
   statsVector,
   type KnobEnvMotion,
   type SegmentationStats,
@@ -156,7 +156,7 @@ export class StreamEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
     const index = episode.indices[episode.position];
     const held = await this.frames.get(index);
     const knobs = this.resolve(x);
-    const result = await segmentAndScore(this.segmenter, this.reward, held, knobs);
+    const result = await segmentWithStats(this.segmenter, this.reward, held, knobs);
     const position = episode.position;
     episode.x = x;
     episode.previous = result.stats;

@@ -269,22 +269,6 @@ export class TuneEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
     return this.evaluatorPromise;
   }
 
-  /**
-   * The action box for black-box agents (structurally agents' SearchBounds):
-   * [−1, 1] per tuned knob, and the normalised grid step of integer, choice and
-   * stepped float knobs (0 for continuous ones), so agents can treat those
-   * dimensions honestly.
-   */
-  searchBounds(): { low: number[]; high: number[]; steps: number[] } {
-    const steps = this.space.specs.map((s) => {
-      if (s.kind === 'choice') return s.choices.length > 1 ? 2 / (s.choices.length - 1) : 0;
-      if (s.kind === 'log' || s.max === s.min) return 0;
-      if (s.kind === 'int') return 2 / (s.max - s.min);
-      return s.step ? (2 * s.step) / (s.max - s.min) : 0;
-    });
-    return { low: steps.map(() => -1), high: steps.map(() => 1), steps };
-  }
-
   /** Frame ids, by index. */
   frameIds(): string[] {
     return Array.from({ length: this.frameCount }, (_, i) => (this.inMemory ? this.inMemory[i].id : this.source!.id(i)));

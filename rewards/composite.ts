@@ -106,8 +106,15 @@ export function evaluateReward(reward: CompiledReward, prediction: Prediction, o
     terms[name] = value;
   }
   const objectives = reward.objectives?.map((o) => o.evaluate(terms));
+  // The expressions refuse non-finite values; the mean of the objectives is checked here, so that no
+  // caller (the envs, the serve pipeline, `samstar reward`) ever gets a NaN or infinite total.
   const total = reward.total
     ? reward.total.evaluate(terms)
     : objectives!.reduce((a, b) => a + b, 0) / objectives!.length;
+  if (!Number.isFinite(total)) {
+    throw new SamstarError('EXPRESSION_INVALID', `${where}: the total is ${total}${options.source ? ` on ${options.source}` : ''} (terms ${JSON.stringify(terms)})`, {
+      hint: 'a reward must be a finite number: guard divisions and logarithms (e.g. log(x + 1e-6))',
+    });
+  }
   return objectives ? { total, terms, objectives } : { total, terms };
 }

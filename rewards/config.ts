@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SamstarError, suggestName } from '../src/util/errors.js';
 import { getTerm, termTypes } from './registry.js';
-import { configError } from './zod-errors.js';
+import { configError } from '../src/util/config-error.js';
 
 /**
  * A composite reward config (YAML):
@@ -63,7 +63,7 @@ export interface RewardConfig {
 /** Validate a parsed config object; `source` names it in errors (a file path, or "config"). */
 export function parseRewardConfig(data: unknown, source = 'reward config'): RewardConfig {
   const result = compositeSchema.safeParse(data);
-  if (!result.success) throw configError(source, compositeSchema, data, result.error.issues);
+  if (!result.success) throw configError(result.error.issues, { title: `${source}: invalid reward config`, schema: compositeSchema, data });
   const raw = result.data;
   const terms: TermSpec[] = [];
   for (const [name, body] of Object.entries(raw.terms)) {
@@ -90,7 +90,7 @@ export function parseRewardConfig(data: unknown, source = 'reward config'): Rewa
     }
     const term = getTerm(type);
     const parsed = term.schema.safeParse(params);
-    if (!parsed.success) throw configError(source, term.schema, params, parsed.error.issues, ['terms', name]);
+    if (!parsed.success) throw configError(parsed.error.issues, { title: `${source}: invalid reward config`, schema: term.schema, data: params, prefix: ['terms', name] });
     terms.push({ name, type, params: parsed.data });
   }
   return {

@@ -1,7 +1,7 @@
 /** Reward terms, the composite reward and its config. See README.md for every term. */
 export type { RewardInput, RewardTerm, TermNeeds, Truth } from './types.js';
 export { defineTerm } from './types.js';
-export { rewardTerms, termTypes, getTerm } from './registry.js';
+export { TERMS, rewardTerms, termTypes, getTerm } from './registry.js';
 export { compileReward, evaluateReward, type CompiledReward, type RewardResult, type EvaluateOptions } from './composite.js';
 export { parseRewardConfig, loadRewardConfig, compositeSchema, measureSchema, type RewardConfig, type TermSpec } from './config.js';
 export { compileExpression, EXPRESSION_FUNCTIONS, type CompiledExpression } from './expression.js';

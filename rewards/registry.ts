@@ -17,14 +17,34 @@ import { shape } from './terms/shape.js';
 import { size } from './terms/size.js';
 import type { RewardTerm } from './types.js';
 
-/** Every reward term type, by the name a config's `type:` uses. */
-export const rewardTerms: Readonly<Record<string, RewardTerm<never>>> = Object.freeze(
-  Object.fromEntries(
-    [size, shape, count, overlap, coverage, edge, contrast, border, blobs, precision, recall, f1, sa, msa, meanIou, dice, diameterErrorTerm, prompts].map(
-      (term) => [term.type, term as unknown as RewardTerm<never>],
-    ),
-  ),
-);
+/**
+ * Every reward term, as a plain list. Each term's file declares everything about it with
+ * defineTerm (types.ts); adding a term is that file plus its line here, and
+ * test/rewards/conformance.test.ts then checks it.
+ */
+export const TERMS: readonly RewardTerm<never>[] = [
+  size,
+  shape,
+  count,
+  overlap,
+  coverage,
+  edge,
+  contrast,
+  border,
+  blobs,
+  precision,
+  recall,
+  f1,
+  sa,
+  msa,
+  meanIou,
+  dice,
+  diameterErrorTerm,
+  prompts,
+] as unknown as RewardTerm<never>[];
+
+/** The terms by the name a config's `type:` uses. */
+export const rewardTerms: Readonly<Record<string, RewardTerm<never>>> = Object.freeze(Object.fromEntries(TERMS.map((term) => [term.type, term])));
 
 export const termTypes: readonly string[] = Object.keys(rewardTerms);
 

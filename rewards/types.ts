@@ -4,7 +4,7 @@ import type { LabelImage } from '../src/masks/types.js';
 import type { BoxTruth } from '../src/measure/boxes.js';
 import type { Prediction } from '../src/measure/crops.js';
 import type { Measurements } from '../src/measure/types.js';
-import type { Segmentation } from '../src/segmenters/types.js';
+import type { Segmentation } from '../src/masks/segmentation.js';
 
 /** Ground truth: instance labels (a label image or a segmentation), or boxes. */
 export type Truth = LabelImage | Segmentation | BoxTruth;
@@ -32,12 +32,16 @@ export interface TermNeeds {
 
 /**
  * A reward term: a pure function of the input and its validated config, with a documented range
- * and direction. `worst` is what it returns for an empty segmentation.
+ * and direction. Its file's header says what it returns for an empty segmentation;
+ * test/rewards/conformance.test.ts checks every registered term (range, direction, a finite value
+ * on an empty segmentation, the declared `needs`).
  */
 export interface RewardTerm<C = unknown> {
   readonly type: string;
   readonly summary: string;
   readonly schema: z.ZodType<C>;
+  /** A valid config for the term (the conformance suite builds it from this); leave out when `{}` is one. */
+  readonly example?: Readonly<Record<string, unknown>>;
   readonly range: readonly [number, number];
   readonly better: 'higher' | 'lower';
   readonly needs: TermNeeds;

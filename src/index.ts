@@ -1,7 +1,7 @@
 /**
  * samstar's public API: everything the CLI does is available here as typed
- * functions. Folders below follow docs/architecture: image → segmenters →
- * measure → rewards → envs → agents → train.
+ * functions. The folders and the order of their layers (imports point down,
+ * a test holds them to it) are in docs/architecture.md.
  */
 export { SamstarError, isSamstarError, type ErrorCode } from './util/errors.js';
 export { Rng } from './util/rng.js';
@@ -18,7 +18,8 @@ export { labelComponents } from './masks/components.js';
 
 export { KnobSpace, type KnobSpec, type KnobValues, type KnobStage } from './segmenters/knobs.js';
 export type { Segmenter, Segmentation, Instance } from './segmenters/types.js';
-export { SamSegmenter, referenceModelFiles, type SamSegmenterOptions } from './segmenters/sam/segmenter.js';
+export { SamSegmenter, referenceModelFiles, defaultModelFiles, type SamSegmenterOptions } from './segmenters/sam/segmenter.js';
+export { BUNDLED_MODELS, DEFAULT_MODEL, bundledModelFiles, defaultModelName, type BundledModelName } from './segmenters/sam/bundled-models.js';
 export { samKnobSpace, SAM_KNOBS } from './segmenters/sam/knob-specs.js';
 export { loadModel, type ModelFiles } from './segmenters/sam/onnx-model.js';
 

@@ -1,8 +1,8 @@
 /**
- * zod schemas of the policy agents' options, for task configs
- * (`agent: { name: ppo, options: {...} }`), in the style of ../registry.ts:
- * strict objects, so a misspelt option is an error. Infinity (no gradient
- * clipping, whole-batch minibatches) is written as the string "Infinity".
+ * The zod shape of the options every policy-gradient agent shares
+ * (CommonAgentOptions in base.ts), for the agents' own strict schemas
+ * (ppo.ts, reinforce.ts), so a misspelt option is an error. Infinity (no
+ * gradient clipping, whole-batch minibatches) is written as the string "Infinity".
  */
 import { z } from 'zod';
 
@@ -10,7 +10,7 @@ const positiveInt = z.number().int().positive();
 const finite = z.number().finite();
 const infinity = z.literal('Infinity').transform(() => Infinity);
 
-const common = {
+export const commonOptionShape = {
   hidden: z.array(positiveInt).optional(),
   logStdInit: finite.optional(),
   normalizeObservations: z.boolean().optional(),
@@ -26,18 +26,3 @@ const common = {
   maxGradNorm: z.union([z.number().positive().finite(), infinity]).optional(),
   normalizeAdvantage: z.boolean().optional(),
 };
-
-export const ppoOptionsSchema = z.strictObject({
-  ...common,
-  clipRange: z.number().positive().finite().optional(),
-  gaeLambda: z.number().min(0).max(1).optional(),
-  targetKl: z.number().positive().finite().optional(),
-});
-
-export const reinforceOptionsSchema = z.strictObject({
-  ...common,
-  baseline: z.enum(['value', 'mean', 'none']).optional(),
-  baselineDecay: z.number().min(0).lt(1).optional(),
-});
-
-export const policyAgentOptionSchemas = { ppo: ppoOptionsSchema, reinforce: reinforceOptionsSchema } as const;

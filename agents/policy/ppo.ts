@@ -9,8 +9,8 @@
  * gradient-norm clipping, optional early stop on the KL (targetKl).
  * Contextual bandits (one-step episodes) reduce to Â = r − V(s).
  *
- * Defaults (references.md's PPO defaults, adapted to rewards that each cost a
- * segmentation):
+ * Defaults (the widely used PPO defaults — "reference" below, as in
+ * stable-baselines3 — adapted to rewards that each cost a segmentation):
  *   rolloutSize 128   (reference 2048: here a batch is 128 segmentations; 64–256 is the useful range)
  *   minibatchSize 32  (reference 64: 4 minibatches per batch, so 10 epochs still give 40 steps)
  *   epochs 10, clipRange 0.2, gaeLambda 0.95, gamma 0.99, entropyCoef 0, valueCoef 0.5,
@@ -20,11 +20,13 @@
  *                      clip and the gradient-norm clip stays stable on the toy problems in the tests)
  */
 import type { Scalar, Tensor1D } from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { SamstarError } from '../../src/util/errors.js';
 import type { Tf } from './backend.js';
 import { type CommonAgentOptions, PolicyGradientAgent, type ResolvedCommonOptions } from './base.js';
 import { type GaussianPolicy, gaussianEntropyTf } from './gaussian-policy.js';
-import type { LearnStats, Transition } from './types.js';
+import { commonOptionShape } from './options.js';
+import { definePolicyAgent, type LearnStats, type Transition } from './types.js';
 
 export interface PpoOptions extends CommonAgentOptions {
   /** ε of the clipped surrogate (default 0.2). */
@@ -133,3 +135,19 @@ export class PpoAgent extends PolicyGradientAgent {
     });
   }
 }
+
+/** PpoOptions as a task config writes them (`agent: { name: ppo, options: {...} }`). */
+export const ppoOptionsSchema = z.strictObject({
+  ...commonOptionShape,
+  clipRange: z.number().positive().finite().optional(),
+  gaeLambda: z.number().min(0).max(1).optional(),
+  targetKl: z.number().positive().finite().optional(),
+});
+
+/** The policy registry's `ppo` (registry.ts). */
+export const ppo = definePolicyAgent({
+  name: 'ppo',
+  description: 'proximal policy optimisation (clipped surrogate, GAE) over a Gaussian policy',
+  schema: ppoOptionsSchema,
+  agentClass: PpoAgent,
+});

@@ -23,10 +23,12 @@
  * valueCoef 0.5, maxGradNorm 0.5, logStdInit 0, hidden [64, 64].
  */
 import type { Scalar, Tensor1D } from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { SamstarError } from '../../src/util/errors.js';
 import { type CommonAgentOptions, PolicyGradientAgent, type ResolvedCommonOptions } from './base.js';
 import { type GaussianPolicy, gaussianEntropyTf } from './gaussian-policy.js';
-import type { LearnStats, Transition } from './types.js';
+import { commonOptionShape } from './options.js';
+import { definePolicyAgent, type LearnStats, type Transition } from './types.js';
 
 export type ReinforceBaseline = 'value' | 'mean' | 'none';
 
@@ -123,3 +125,18 @@ export class ReinforceAgent extends PolicyGradientAgent {
     return stats;
   }
 }
+
+/** ReinforceOptions as a task config writes them (`agent: { name: reinforce, options: {...} }`). */
+export const reinforceOptionsSchema = z.strictObject({
+  ...commonOptionShape,
+  baseline: z.enum(['value', 'mean', 'none']).optional(),
+  baselineDecay: z.number().min(0).lt(1).optional(),
+});
+
+/** The policy registry's `reinforce` (registry.ts). */
+export const reinforce = definePolicyAgent({
+  name: 'reinforce',
+  description: 'REINFORCE with a learned, running-mean or no baseline, over a Gaussian policy',
+  schema: reinforceOptionsSchema,
+  agentClass: ReinforceAgent,
+});

@@ -23,6 +23,8 @@
  * deployed.act(obs, { deterministic: true }).action;     // the knobs for this frame
  * ```
  */
+import type { z } from 'zod';
+import type { PolicyGradientAgent } from './base.js';
 
 export interface ActOptions {
   /** Return the mean action (clipped to the box) instead of a sample: deployment. Default false. */
@@ -121,6 +123,43 @@ export interface PolicyAgent {
   freezeNormalizer(frozen?: boolean): void;
   /** Write weights.json + weights.bin into `dir` (created if missing). */
   save(dir: string): Promise<void>;
+}
+
+/**
+ * Everything the framework knows about one policy-gradient agent, declared in
+ * the agent's own file and listed in registry.ts (as black-box agents'
+ * defineAgent): its task-config name, a one-line description, the zod schema of
+ * its options (strict; "Infinity" strings become Infinity), how to build it from
+ * parsed options and how to load one it saved. test/agents/policy/registry.test.ts
+ * runs the policy-agent conformance suite over every entry.
+ */
+export interface PolicyAgentDefinition<S extends z.ZodObject = z.ZodObject> {
+  readonly name: string;
+  readonly description: string;
+  readonly schema: S;
+  readonly create: (observationSize: number, actionSize: number, seed: number, options: z.infer<S>) => PolicyGradientAgent;
+  readonly load: (dir: string, options?: { seed?: number }) => Promise<PolicyGradientAgent>;
+}
+
+/** A policy-agent class: built as `new A(observationSize, actionSize, seed, options)`, restored by `A.load(dir)`. */
+export interface PolicyAgentClass<O> {
+  new (observationSize: number, actionSize: number, seed: number, options: O): PolicyGradientAgent;
+  load(dir: string, options?: { seed?: number }): Promise<PolicyGradientAgent>;
+}
+
+/** The definition of an agent class with the usual constructor and `load`. */
+export function definePolicyAgent<S extends z.ZodObject>(entry: {
+  readonly name: string;
+  readonly description: string;
+  readonly schema: S;
+  readonly agentClass: PolicyAgentClass<z.infer<S>>;
+}): PolicyAgentDefinition<S> {
+  const { agentClass, ...rest } = entry;
+  return {
+    ...rest,
+    create: (observationSize, actionSize, seed, options) => new agentClass(observationSize, actionSize, seed, options),
+    load: (dir, options) => agentClass.load(dir, options),
+  };
 }
 
 /** The static side of an agent class: `PpoAgent.load(dir)`. */

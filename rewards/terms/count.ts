@@ -46,6 +46,7 @@ export const count = defineTerm({
   type: 'count',
   summary: 'instance count (or density) vs the expected one',
   schema,
+  example: { expected_count: 40 },
   range: [0, 1],
   better: 'higher',
   needs: {},

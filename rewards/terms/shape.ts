@@ -77,6 +77,7 @@ export const shape = defineTerm({
   type: 'shape',
   summary: 'circularity / solidity / aspect ratio / eccentricity within bounds',
   schema,
+  example: { solidity: { min: 0.9 }, aspect_ratio: { max: 2 } },
   range: [0, 1],
   better: 'higher',
   needs: {},

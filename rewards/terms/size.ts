@@ -109,6 +109,7 @@ export const size = defineTerm({
   type: 'size',
   summary: 'size distribution vs a target (log-normal, normal or histogram; px or nm)',
   schema,
+  example: { target: { distribution: 'lognormal', median: 16, sigma: 0.2 } },
   range: [0, 1],
   better: 'higher',
   needs: {},

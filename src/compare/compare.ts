@@ -38,9 +38,11 @@ import { agentKind, buildCompareSummary, compareCsv, framesPerEvaluationOf, poli
  * warm-started at one static policy's knobs (as `samstar train --init-policy`);
  * the black-box runs do not use it.
  *
- * At the end (or after an abort) DIR/summary.json, DIR/summary.csv and
- * DIR/report.html are written from what is stored; an interrupted comparison
- * is marked "partial" and can be continued with `resume`.
+ * At the end (or after an abort) DIR/summary.json and DIR/summary.csv are
+ * written from what is stored; an interrupted comparison is marked "partial"
+ * and can be continued with `resume`. DIR/report.html is the report layer's
+ * job: compareWithReport() (src/report/compare-report.ts) runs this and then
+ * builds it, which is what `samstar compare` does.
  */
 export interface CompareOptions {
   /** The base task: its agent, seed and budget are replaced per run. */
@@ -62,11 +64,12 @@ export interface CompareOptions {
   /** A loaded segmenter to share (not disposed here); default: load the task's. */
   readonly segmenter?: Segmenter;
   readonly workers?: number;
-  /** Write report.html (default true). */
+  /** compareWithReport only: write report.html (default true). */
   readonly report?: boolean;
+  /** compareWithReport only: frames drawn as overlays and size histograms. */
   readonly overlayFrames?: number;
   readonly histogramFrames?: number;
-  /** The command line, shown in the report. */
+  /** compareWithReport only: the command line, shown in the report. */
   readonly command?: string;
   readonly log?: (line: string) => void;
   /** `runBudget`: each agent's budget per run in its own evaluations (a policy agent: visits); `framesPerEvaluation`: S. */
@@ -85,6 +88,8 @@ export interface CompareOptions {
 export interface CompareResult {
   readonly summary: CompareSummary;
   readonly partial: boolean;
+  /** The signal stopped the runs (the report then skips its pictures). */
+  readonly interrupted: boolean;
   readonly paths: { readonly summary: string; readonly csv: string; readonly plan: string; readonly report?: string };
 }
 
@@ -223,33 +228,14 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
       const error = errors.get(`${r.agent}:${r.seed}`);
       return error ? { ...r, error } : r;
     });
-    let summary = buildCompareSummary({ kind: 'compare', task: base, agents, seeds, budget, runs, interrupted, wallSeconds: (performance.now() - started) / 1000, policyInit: plan.policyInit });
-
-    let reportPath: string | undefined;
-    if (options.report ?? true) {
-      const { buildReport } = await import('../report/report.js');
-      const built = await buildReport({
-        out,
-        summary,
-        task: base,
-        segmenter,
-        skipPictures: interrupted ? 'the comparison was interrupted: size histograms and overlays were skipped (`samstar report DIR` draws them from the stored runs)' : undefined,
-        overlayFrames: options.overlayFrames,
-        histogramFrames: options.histogramFrames,
-        command: options.command,
-        summaryFile: COMPARE_SUMMARY_FILE,
-        log,
-      });
-      summary = built.summary;
-      reportPath = built.html;
-    } else {
-      await writeFileAtomic(join(out, COMPARE_SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
-    }
+    const summary = buildCompareSummary({ kind: 'compare', task: base, agents, seeds, budget, runs, interrupted, wallSeconds: (performance.now() - started) / 1000, policyInit: plan.policyInit });
+    await writeFileAtomic(join(out, COMPARE_SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
     await writeFileAtomic(join(out, COMPARE_CSV_FILE), compareCsv(summary));
     return {
       summary,
       partial: summary.status === 'partial',
-      paths: { summary: join(out, COMPARE_SUMMARY_FILE), csv: join(out, COMPARE_CSV_FILE), plan: planPath, ...(reportPath ? { report: reportPath } : {}) },
+      interrupted,
+      paths: { summary: join(out, COMPARE_SUMMARY_FILE), csv: join(out, COMPARE_CSV_FILE), plan: planPath },
     };
   } finally {
     if (ownsSegmenter) await segmenter.dispose();

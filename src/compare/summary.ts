@@ -5,7 +5,7 @@ import { effectiveStatus, type EvaluationRecord, type StudyInfo } from '../store
 import type { PolicyTrainSummary } from '../train/policy-train.js';
 import type { TrainSummary } from '../train/summary.js';
 import type { ResolvedTask } from '../train/task.js';
-import { holm, mannWhitneyU, spread, type Spread } from '../report/stats.js';
+import { holm, mannWhitneyU, spread, type Spread } from './stats.js';
 
 /**
  * What `DIR/summary.json` of `samstar compare` holds (and `report.json` of
@@ -416,141 +416,26 @@ export function describeMeasures(frames: number, framesPerEvaluation: number): C
   };
 }
 
+/**
+ * The comparison's summary from its stored runs, in named steps: each run's
+ * final figure and convergence points (prepareRun), the overall best and the
+ * reach thresholds it sets, each run's record (runSummary), each agent's
+ * spread over seeds (agentSummary), the pairwise Mann–Whitney tests with Holm's
+ * correction (pairTests), and the task and default knobs around them.
+ */
 export function buildCompareSummary(input: BuildCompareInput): CompareSummary {
   const { task } = input;
   const tuned = task.knobSpace.map((s) => s.name);
   const frames = Math.max(1, task.data.frames.length);
   const S = framesPerEvaluationOf(task);
 
-  // Per run: what it delivers (its final figure) and the points of its convergence curve.
-  const prepared = input.runs.map((run) => {
-    const kind = agentKind(run.agent);
-    const sorted = [...run.evaluations].sort((a, b) => a.index - b.index);
-    const trainSummary = run.trainSummary ?? null;
-    if (kind === 'policy') {
-      const policy = isPolicySummary(trainSummary) ? trainSummary.policy : null;
-      const final = policy && Number.isFinite(policy.total) ? policy.total : null;
-      const best: RunSummary['best'] = final !== null ? { total: final, index: null, knobs: {}, terms: finiteTerms(policy!.terms), source: 'deterministic policy on all frames' } : null;
-      return {
-        kind,
-        sorted,
-        final,
-        best,
-        points: policyPoints(sorted, frames, final),
-        labelScores: final !== null ? (policy!.labelScores ?? null) : null,
-        policy: final !== null && isPolicySummary(trainSummary) ? { updates: trainSummary.updates, rolloutSize: trainSummary.rolloutSize, perFrame: policy!.perFrame } : null,
-      };
-    }
-    let top: EvaluationRecord | undefined;
-    for (const e of sorted) if (Number.isFinite(e.total) && (!top || e.total > top.total)) top = e;
-    const stored = trainSummary && !isPolicySummary(trainSummary) && top && trainSummary.best?.index === top.index ? trainSummary.best : null;
-    let best: RunSummary['best'] = null;
-    if (top) {
-      const knobs = pickTuned(top.knobs, tuned);
-      if (S >= frames) best = { total: top.total, index: top.index, knobs, terms: finiteTerms(top.terms), source: 'best evaluation' };
-      else if (stored?.allFrames && Number.isFinite(stored.allFrames.total)) best = { total: stored.allFrames.total, index: top.index, knobs, terms: finiteTerms(stored.allFrames.terms), source: 'best knobs on all frames' };
-      else best = { total: top.total, index: top.index, knobs, terms: finiteTerms(top.terms), source: 'best evaluation on a frame subset' };
-    }
-    return {
-      kind,
-      sorted,
-      final: best && best.source !== 'best evaluation on a frame subset' ? best.total : null,
-      best,
-      points: blackBoxPoints(sorted, S),
-      labelScores: stored?.labelScores ?? null,
-      policy: null,
-    };
-  });
-
-  // The best final figure of all runs, and the thresholds it sets.
-  let overall: { total: number; agent: string; seed: number } | null = null;
-  input.runs.forEach((run, i) => {
-    const final = prepared[i].final;
-    if (final !== null && (!overall || final > overall.total)) overall = { total: final, agent: run.agent, seed: run.seed };
-  });
-  const overallBest = overall as { total: number; agent: string; seed: number } | null;
+  const prepared = input.runs.map((run) => prepareRun(run, tuned, frames, S));
+  const overallBest = bestFinal(input.runs, prepared);
   const thresholds = {} as Record<ReachKey, number | null>;
   REACH_KEYS.forEach((key, i) => (thresholds[key] = overallBest ? reachThreshold(overallBest.total, REACH_FRACTIONS[i]) : null));
-
-  const runs: RunSummary[] = input.runs.map((run, i) => {
-    const p = prepared[i];
-    const status = runStatus(run);
-    const reach = {} as Record<ReachKey, RunReach | null>;
-    for (const key of REACH_KEYS) reach[key] = reachOf(p.points, thresholds[key], S, p.kind === 'black-box');
-    const frameEvaluations = p.points.length ? Math.max(p.points[p.points.length - 1].cost, p.kind === 'policy' ? p.sorted.length : 0) : p.sorted.length;
-    const policy = p.kind === 'policy';
-    const visitBudget = policy ? (run.study?.budget ?? policyVisitBudget(input.budget, S, frames)) : null;
-    return {
-      agent: run.agent,
-      kind: p.kind,
-      seed: run.seed,
-      folder: run.folder,
-      status,
-      message: run.error ?? run.study?.message ?? null,
-      evaluations: policy ? frameEvaluations / S : p.sorted.length,
-      budget: policy ? (visitBudget! + frames) / S : (run.study?.budget ?? input.budget),
-      visits: policy ? p.sorted.length : null,
-      visitBudget,
-      frameEvaluations,
-      failed: p.sorted.filter((e) => Number.isNaN(e.total)).length,
-      final: p.final,
-      best: p.best,
-      policy: p.policy,
-      reach,
-      seconds: p.sorted.reduce((s, e) => s + e.ms, 0) / 1000,
-      labelScores: p.labelScores,
-      curve: p.kind === 'black-box' ? bestCurve(p.sorted) : curveOf(p.points, S),
-    };
-  });
-
-  const perAgent: AgentSummary[] = input.agents.map((agent) => {
-    const kind = agentKind(agent);
-    const mine = runs.filter((r) => r.agent === agent);
-    const started = mine.filter((r) => r.status !== 'not started');
-    const withFinal = mine.filter((r) => r.final !== null);
-    const bestValues = withFinal.map((r) => r.final!);
-    const reach = {} as AgentSummary['reach'];
-    for (const key of REACH_KEYS) {
-      const reached = mine.filter((r) => r.reach[key] !== null);
-      reach[key] = {
-        reached: reached.length,
-        evaluations: spread(reached.map((r) => r.reach[key]!.evaluations)),
-        frameEvaluations: spread(reached.map((r) => r.reach[key]!.frameEvaluations)),
-        seconds: spread(reached.map((r) => r.reach[key]!.seconds)),
-      };
-    }
-    const scored = mine.filter((r) => r.labelScores !== null);
-    const top = withFinal.reduce<RunSummary | null>((acc, r) => (!acc || r.final! > acc.final! ? r : acc), null);
-    return {
-      agent,
-      kind,
-      runs: input.seeds.length,
-      finished: mine.filter((r) => r.status === 'finished').length,
-      bestValues,
-      best: spread(bestValues),
-      evaluations: spread(started.map((r) => r.evaluations)),
-      frameEvaluations: spread(started.map((r) => r.frameEvaluations)),
-      seconds: spread(started.map((r) => r.seconds)),
-      reach,
-      labelScores: scored.length
-        ? { msa: spread(scored.map((r) => r.labelScores!.msa ?? Number.NaN)), f1: spread(scored.map((r) => r.labelScores!.f1)) }
-        : null,
-      bestRun: top && kind === 'black-box' ? { seed: top.seed, total: top.final!, terms: top.best!.terms, knobs: top.best!.knobs, labelScores: top.labelScores } : null,
-      bestPolicy: top && kind === 'policy' ? { seed: top.seed, folder: top.folder, total: top.final!, terms: top.best!.terms, labelScores: top.labelScores } : null,
-    };
-  });
-
-  const pairs: Omit<PairTest, 'pHolm'>[] = [];
-  for (let i = 0; i < perAgent.length; i++) {
-    for (let j = i + 1; j < perAgent.length; j++) {
-      const a = perAgent[i];
-      const b = perAgent[j];
-      const test = mannWhitneyU(a.bestValues, b.bestValues);
-      pairs.push({ a: a.agent, b: b.agent, n1: test.n1, n2: test.n2, u: test.u1, p: test.p, method: test.method, effect: test.effect });
-    }
-  }
-  const adjusted = holm(pairs.map((p) => p.p));
-  const tests: PairTest[] = pairs.map((p, i) => ({ ...p, pHolm: adjusted[i] }));
+  const runs = input.runs.map((run, i) => runSummary(run, prepared[i], thresholds, { budget: input.budget, frames, S }));
+  const perAgent = input.agents.map((agent) => agentSummary(agent, runs, input.seeds.length));
+  const tests = pairTests(perAgent);
 
   const firstWithDefault = input.runs.find((r) => r.study?.default);
   const defaultResult = firstWithDefault?.study?.default ?? null;
@@ -592,6 +477,152 @@ export function buildCompareSummary(input: BuildCompareInput): CompareSummary {
     sizes: null,
     wallSeconds: input.wallSeconds ?? null,
   };
+}
+
+/** One run made ready for the summary: what it delivers (its final figure) and the points of its convergence curve. */
+interface PreparedRun {
+  readonly kind: AgentKind;
+  readonly sorted: EvaluationRecord[];
+  readonly final: number | null;
+  readonly best: RunSummary['best'];
+  readonly points: CurvePoint[];
+  readonly labelScores: ImageScores | null;
+  readonly policy: RunSummary['policy'];
+}
+
+type CompareRun = BuildCompareInput['runs'][number];
+
+function prepareRun(run: CompareRun, tuned: string[], frames: number, S: number): PreparedRun {
+  const kind = agentKind(run.agent);
+  const sorted = [...run.evaluations].sort((a, b) => a.index - b.index);
+  const trainSummary = run.trainSummary ?? null;
+  if (kind === 'policy') {
+    const policy = isPolicySummary(trainSummary) ? trainSummary.policy : null;
+    const final = policy && Number.isFinite(policy.total) ? policy.total : null;
+    const best: RunSummary['best'] = final !== null ? { total: final, index: null, knobs: {}, terms: finiteTerms(policy!.terms), source: 'deterministic policy on all frames' } : null;
+    return {
+      kind,
+      sorted,
+      final,
+      best,
+      points: policyPoints(sorted, frames, final),
+      labelScores: final !== null ? (policy!.labelScores ?? null) : null,
+      policy: final !== null && isPolicySummary(trainSummary) ? { updates: trainSummary.updates, rolloutSize: trainSummary.rolloutSize, perFrame: policy!.perFrame } : null,
+    };
+  }
+  let top: EvaluationRecord | undefined;
+  for (const e of sorted) if (Number.isFinite(e.total) && (!top || e.total > top.total)) top = e;
+  const stored = trainSummary && !isPolicySummary(trainSummary) && top && trainSummary.best?.index === top.index ? trainSummary.best : null;
+  let best: RunSummary['best'] = null;
+  if (top) {
+    const knobs = pickTuned(top.knobs, tuned);
+    if (S >= frames) best = { total: top.total, index: top.index, knobs, terms: finiteTerms(top.terms), source: 'best evaluation' };
+    else if (stored?.allFrames && Number.isFinite(stored.allFrames.total)) best = { total: stored.allFrames.total, index: top.index, knobs, terms: finiteTerms(stored.allFrames.terms), source: 'best knobs on all frames' };
+    else best = { total: top.total, index: top.index, knobs, terms: finiteTerms(top.terms), source: 'best evaluation on a frame subset' };
+  }
+  return {
+    kind,
+    sorted,
+    final: best && best.source !== 'best evaluation on a frame subset' ? best.total : null,
+    best,
+    points: blackBoxPoints(sorted, S),
+    labelScores: stored?.labelScores ?? null,
+    policy: null,
+  };
+}
+
+/** The best final figure of all runs (the first run wins a tie), which sets the reach thresholds. */
+function bestFinal(runs: readonly CompareRun[], prepared: readonly PreparedRun[]): { total: number; agent: string; seed: number } | null {
+  let overall: { total: number; agent: string; seed: number } | null = null;
+  runs.forEach((run, i) => {
+    const final = prepared[i].final;
+    if (final !== null && (!overall || final > overall.total)) overall = { total: final, agent: run.agent, seed: run.seed };
+  });
+  return overall;
+}
+
+function runSummary(run: CompareRun, p: PreparedRun, thresholds: Record<ReachKey, number | null>, at: { budget: number; frames: number; S: number }): RunSummary {
+  const { frames, S } = at;
+  const status = runStatus(run);
+  const reach = {} as Record<ReachKey, RunReach | null>;
+  for (const key of REACH_KEYS) reach[key] = reachOf(p.points, thresholds[key], S, p.kind === 'black-box');
+  const frameEvaluations = p.points.length ? Math.max(p.points[p.points.length - 1].cost, p.kind === 'policy' ? p.sorted.length : 0) : p.sorted.length;
+  const policy = p.kind === 'policy';
+  const visitBudget = policy ? (run.study?.budget ?? policyVisitBudget(at.budget, S, frames)) : null;
+  return {
+    agent: run.agent,
+    kind: p.kind,
+    seed: run.seed,
+    folder: run.folder,
+    status,
+    message: run.error ?? run.study?.message ?? null,
+    evaluations: policy ? frameEvaluations / S : p.sorted.length,
+    budget: policy ? (visitBudget! + frames) / S : (run.study?.budget ?? at.budget),
+    visits: policy ? p.sorted.length : null,
+    visitBudget,
+    frameEvaluations,
+    failed: p.sorted.filter((e) => Number.isNaN(e.total)).length,
+    final: p.final,
+    best: p.best,
+    policy: p.policy,
+    reach,
+    seconds: p.sorted.reduce((s, e) => s + e.ms, 0) / 1000,
+    labelScores: p.labelScores,
+    curve: p.kind === 'black-box' ? bestCurve(p.sorted) : curveOf(p.points, S),
+  };
+}
+
+/** One agent over its seeds: spreads of the final figures, costs and reach, and its best run. */
+function agentSummary(agent: string, runs: readonly RunSummary[], seeds: number): AgentSummary {
+  const kind = agentKind(agent);
+  const mine = runs.filter((r) => r.agent === agent);
+  const started = mine.filter((r) => r.status !== 'not started');
+  const withFinal = mine.filter((r) => r.final !== null);
+  const bestValues = withFinal.map((r) => r.final!);
+  const reach = {} as AgentSummary['reach'];
+  for (const key of REACH_KEYS) {
+    const reached = mine.filter((r) => r.reach[key] !== null);
+    reach[key] = {
+      reached: reached.length,
+      evaluations: spread(reached.map((r) => r.reach[key]!.evaluations)),
+      frameEvaluations: spread(reached.map((r) => r.reach[key]!.frameEvaluations)),
+      seconds: spread(reached.map((r) => r.reach[key]!.seconds)),
+    };
+  }
+  const scored = mine.filter((r) => r.labelScores !== null);
+  const top = withFinal.reduce<RunSummary | null>((acc, r) => (!acc || r.final! > acc.final! ? r : acc), null);
+  return {
+    agent,
+    kind,
+    runs: seeds,
+    finished: mine.filter((r) => r.status === 'finished').length,
+    bestValues,
+    best: spread(bestValues),
+    evaluations: spread(started.map((r) => r.evaluations)),
+    frameEvaluations: spread(started.map((r) => r.frameEvaluations)),
+    seconds: spread(started.map((r) => r.seconds)),
+    reach,
+    labelScores: scored.length
+      ? { msa: spread(scored.map((r) => r.labelScores!.msa ?? Number.NaN)), f1: spread(scored.map((r) => r.labelScores!.f1)) }
+      : null,
+    bestRun: top && kind === 'black-box' ? { seed: top.seed, total: top.final!, terms: top.best!.terms, knobs: top.best!.knobs, labelScores: top.labelScores } : null,
+    bestPolicy: top && kind === 'policy' ? { seed: top.seed, folder: top.folder, total: top.final!, terms: top.best!.terms, labelScores: top.labelScores } : null,
+  };
+}
+
+/** Mann–Whitney U on the final figures of every pair of agents, p-values adjusted by Holm over all pairs. */
+function pairTests(perAgent: readonly AgentSummary[]): PairTest[] {
+  const pairs: Omit<PairTest, 'pHolm'>[] = [];
+  for (let i = 0; i < perAgent.length; i++) {
+    for (let j = i + 1; j < perAgent.length; j++) {
+      const a = perAgent[i];
+      const b = perAgent[j];
+      const test = mannWhitneyU(a.bestValues, b.bestValues);
+      pairs.push({ a: a.agent, b: b.agent, n1: test.n1, n2: test.n2, u: test.u1, p: test.p, method: test.method, effect: test.effect });
+    }
+  }
+  const adjusted = holm(pairs.map((p) => p.p));
+  return pairs.map((p, i) => ({ ...p, pHolm: adjusted[i] }));
 }
 
 /**

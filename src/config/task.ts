@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { policyAgentOptionSchemas } from '../../agents/policy/options.js';
+import { getPolicyAgent, isPolicyAgentName, POLICY_AGENT_NAMES } from '../../agents/policy/registry.js';
 import { AGENT_NAMES, parseAgentConfig } from '../../agents/registry.js';
-import { formatPath, knownKeysAt, valueAt } from '../util/zod-paths.js';
+import { configError } from '../util/config-error.js';
 import { KnobSpace, type KnobSpec, type KnobValue } from '../segmenters/knobs.js';
 import { samKnobSpace } from '../segmenters/sam/knob-specs.js';
 import { SamstarError, suggestName } from '../util/errors.js';
@@ -153,7 +153,7 @@ export function parseTaskConfig(data: unknown, options: { source?: string; baseD
   }
   const merged = applyOverrides(data as Record<string, unknown>, overrides);
   const result = taskSchema.safeParse(merged);
-  if (!result.success) throw taskConfigError(source, merged, result.error.issues);
+  if (!result.success) throw configError(result.error.issues, { title: `${source}: invalid task config`, schema: taskSchema, data: merged, hint: 'see configs/tasks/ for examples' });
   const raw = result.data;
 
   const at = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
@@ -182,7 +182,7 @@ export function parseTaskConfig(data: unknown, options: { source?: string; baseD
 
   if ((raw.segmenter.encoder === undefined) !== (raw.segmenter.decoder === undefined)) {
     throw new SamstarError('CONFIG_INVALID', `${where(raw.segmenter.encoder ? 'decoder' : 'encoder')}: missing (encoder and decoder go together)`, {
-      hint: 'give both ONNX files of a SAM / MobileSAM export, or neither for the bundled reference model',
+      hint: 'give both ONNX files of a SAM / MobileSAM export, or neither for the bundled model',
     });
   }
 
@@ -211,17 +211,8 @@ export function parseTaskConfig(data: unknown, options: { source?: string; baseD
   };
 }
 
-/**
- * Policy-gradient agents: `samstar train` trains a contextual policy with them
- * (frame features → the tuned knobs, one step per frame) instead of running
- * the black-box runner. Their options are agents/policy/options.ts's.
- */
-export const POLICY_AGENT_NAMES = ['ppo', 'reinforce'] as const;
-export type PolicyAgentName = (typeof POLICY_AGENT_NAMES)[number];
-
-export function isPolicyAgentName(name: string): name is PolicyAgentName {
-  return (POLICY_AGENT_NAMES as readonly string[]).includes(name);
-}
+// The policy-gradient agents are listed once, in agents/policy/registry.ts; re-exported for the callers of this module.
+export { isPolicyAgentName, POLICY_AGENT_NAMES, type PolicyAgentName } from '../../agents/policy/registry.js';
 
 /** Every agent a task may name: the black-box ones (agents/registry.ts) and the policy-gradient ones. */
 export const TASK_AGENT_NAMES: readonly string[] = [...AGENT_NAMES, ...POLICY_AGENT_NAMES];
@@ -244,18 +235,9 @@ export function parseTaskAgent(input: unknown, source = 'agent'): { name: string
     if (key !== 'name' && key !== 'options') throw new SamstarError('CONFIG_INVALID', `${source}.${key}: unknown key "${key}"`, { hint: suggestName(key, ['name', 'options']) });
   }
   const options = record.options ?? {};
-  const schema = policyAgentOptionSchemas[name];
+  const schema = getPolicyAgent(name).schema;
   const result = schema.safeParse(options);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    if (issue.code === 'unrecognized_keys') {
-      const key = issue.keys[0];
-      throw new SamstarError('CONFIG_INVALID', `${source}.options.${key}: unknown option "${key}" for agent "${name}"`, { hint: suggestName(key, Object.keys(schema.shape)) });
-    }
-    const path = [`${source}.options`, ...issue.path.map(String)].join('.');
-    const value = valueAt(options, issue.path);
-    throw new SamstarError('CONFIG_INVALID', `${path}${value === undefined ? '' : ` = ${JSON.stringify(value)}`} is invalid for agent "${name}": ${issue.message.replace(/^Invalid input: /, '')}`);
-  }
+  if (!result.success) throw configError(result.error.issues, { title: `invalid options for agent "${name}"`, schema, data: options, prefix: [source, 'options'] });
   return { name, options: { ...(options as Record<string, unknown>) } };
 }
 
@@ -333,34 +315,3 @@ function stemOf(path: string): string {
   return base.replace(/\.(ya?ml|json)$/i, '') || 'task';
 }
 
-/** Zod issues as one CONFIG_INVALID error naming each path; unknown keys suggest the nearest known key. */
-function taskConfigError(source: string, data: unknown, issues: readonly z.core.$ZodIssue[]): SamstarError {
-  const lines: string[] = [];
-  const hints: string[] = [];
-  for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys') {
-      const known = knownKeysAt(taskSchema, issue.path);
-      for (const key of issue.keys) {
-        lines.push(`${formatPath([], [...issue.path, key])}: unknown key "${key}"`);
-        hints.push(`"${key}": ${suggestName(key, known)}`);
-      }
-      continue;
-    }
-    const found = valueAt(data, issue.path);
-    const message = found === undefined && issue.code === 'invalid_type' ? 'is required' : issue.message.replace(/^Invalid input: /, '');
-    lines.push(`${formatPath([], issue.path)}: ${message}${found === undefined ? '' : ` (found ${show(found)})`}`);
-    const allowed = (issue as { values?: unknown[] }).values;
-    if (typeof found === 'string' && Array.isArray(allowed) && allowed.every((v) => typeof v === 'string')) {
-      hints.push(`${formatPath([], issue.path)} "${found}": ${suggestName(found, allowed as string[])}`);
-    }
-  }
-  return new SamstarError('CONFIG_INVALID', `${source}: invalid task config\n  ${lines.join('\n  ')}`, {
-    hint: hints.length ? hints.join('; ') : 'see configs/tasks/ for examples',
-  });
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { SamstarError, suggestName } from '../util/errors.js';
-import { knownKeysAt, valueAt } from '../util/zod-paths.js';
+import { SamstarError } from '../util/errors.js';
+import { configError } from '../util/config-error.js';
 
 /**
  * Options of the synthetic microscopy generator. Intensities are fractions of
@@ -154,21 +154,9 @@ function checkCombined<T extends SynthFrameOptions>(options: T): T {
   return options;
 }
 
-/** Parse with zod and turn the first problem into a SamstarError naming the option path, the value and what was expected. */
+/** Parse with zod; problems become one CONFIG_INVALID error naming each option path and the value found. */
 function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0];
-    const known = knownKeysAt(schema, issue.path);
-    const full = path ? `${path}.${key}` : key;
-    throw new SamstarError('CONFIG_INVALID', `synth options: unknown option "${full}"`, { hint: suggestName(key, known) });
-  }
-  const value = valueAt(input, issue.path);
-  throw new SamstarError(
-    'CONFIG_INVALID',
-    `synth options: "${path}" = ${typeof value === 'number' ? String(value) : JSON.stringify(value)} is invalid: ${issue.message.replace(/^Invalid input: /, '')}`,
-  );
+  throw configError(result.error.issues, { title: 'synth options: invalid', schema, data: input });
 }

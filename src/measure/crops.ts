@@ -1,5 +1,5 @@
 import type { BinaryMask, LabelImage, Rle } from '../masks/types.js';
-import type { Segmentation } from '../segmenters/types.js';
+import type { Segmentation } from '../masks/segmentation.js';
 import { SamstarError } from '../util/errors.js';
 import { FIRST_CLAIM, INSIDE, type InstanceCrop, type InstanceSet } from './types.js';
 

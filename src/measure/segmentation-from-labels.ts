@@ -1,6 +1,6 @@
 import { encodeRleWindow } from '../masks/rle.js';
 import type { LabelImage } from '../masks/types.js';
-import type { Instance, Segmentation } from '../segmenters/types.js';
+import type { Instance, Segmentation } from '../masks/segmentation.js';
 import { cropsFromLabels } from './crops.js';
 import type { InstanceCrop } from './types.js';
 

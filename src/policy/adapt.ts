@@ -4,7 +4,6 @@ import type { Frame } from '../image/frame.js';
 import type { LabelImage } from '../masks/types.js';
 import type { KnobSpace, KnobValues } from '../segmenters/knobs.js';
 import type { Segmentation, Segmenter } from '../segmenters/types.js';
-import { searchBounds } from '../train/bounds.js';
 import { SamstarError } from '../util/errors.js';
 
 /**
@@ -143,7 +142,7 @@ export class OnlineAdapter {
     }
 
     if (evaluations < this.budget) {
-      const es = new CmaEs(searchBounds(this.space), mix(this.seed, this.frames), { x0: best!.x, sigma0: this.sigma, popsize: this.popsize });
+      const es = new CmaEs(this.space.searchBounds(), mix(this.seed, this.frames), { x0: best!.x, sigma0: this.sigma, popsize: this.popsize });
       while (evaluations < this.budget && es.stop().length === 0) {
         const candidates = es.ask();
         const rewards: number[] = [];

@@ -104,6 +104,28 @@ export class KnobSpace {
     return out;
   }
 
+  /**
+   * The black-box agents' view of this space (structurally agents' SearchBounds):
+   * the box [−1, 1]^d, with the grid step of each integer, choice or stepped
+   * float knob in normalised units (0 for continuous and log knobs), so agents
+   * can treat discrete knobs honestly.
+   */
+  searchBounds(): { low: number[]; high: number[]; steps: number[] } {
+    const steps = this.specs.map((s) => {
+      switch (s.kind) {
+        case 'choice':
+          return s.choices.length > 1 ? 2 / (s.choices.length - 1) : 0;
+        case 'int':
+          return s.max > s.min ? 2 / (s.max - s.min) : 0;
+        case 'float':
+          return s.step && s.max > s.min ? (2 * s.step) / (s.max - s.min) : 0;
+        default:
+          return 0;
+      }
+    });
+    return { low: steps.map(() => -1), high: steps.map(() => 1), steps };
+  }
+
   /** A sub-space with only the named knobs (e.g. the ones a task tunes). */
   subset(names: readonly string[]): KnobSpace {
     return new KnobSpace(names.map((n) => this.spec(n)));

@@ -1,5 +1,4 @@
-import { loadSegmenter, type SegmenterChoice } from '../segmenters/load-segmenter.js';
-import { SamSegmenter } from '../segmenters/sam/segmenter.js';
+import { loadSamSegmenter, loadSegmenter, type SegmenterChoice } from '../segmenters/load-segmenter.js';
 import type { Segmenter } from '../segmenters/types.js';
 import { SamstarError } from '../util/errors.js';
 
@@ -21,10 +20,5 @@ export function serveCacheBudgets(cacheMb: number = SERVE_CACHE_MB): { embedding
 /** The segmenter `samstar serve` runs: as `loadSegmenter`, with serving cache budgets for SAM. */
 export async function loadServeSegmenter(name: string, choice: SegmenterChoice, cacheMb?: number): Promise<Segmenter> {
   if (name !== 'sam') return loadSegmenter(name, choice);
-  if ((choice.encoder === undefined) !== (choice.decoder === undefined)) return loadSegmenter(name, choice); // its error names the missing file
-  return SamSegmenter.load({
-    files: choice.encoder && choice.decoder ? { encoder: choice.encoder, decoder: choice.decoder } : undefined,
-    intraOpThreads: choice.intraOpThreads,
-    ...serveCacheBudgets(cacheMb),
-  });
+  return loadSamSegmenter({ ...choice, ...serveCacheBudgets(cacheMb) });
 }

@@ -91,11 +91,46 @@ const NOT_AN_IMAGE = Symbol('not an image');
 const MAX_VIEWERS = 32;
 const ROUTES = 'GET / (viewer), POST /v1/segment, GET /v1/stream (WebSocket), GET /v1/viewer (WebSocket), GET /v1/health, GET /v1/policy, GET /metrics';
 
-/** Start `samstar serve` on host:port; resolves once it listens. */
+/**
+ * Start `samstar serve` on host:port; resolves once it listens. The steps: the
+ * shared state (serverContext), Fastify's hooks and parsers (installHooks), the
+ * viewer page and information routes (addInfoRoutes), POST /v1/segment
+ * (addSegmentRoute), the WebSocket routes (addSocketRoutes), then listen.
+ */
 export async function startServer(options: ServeOptions): Promise<ServeHandle> {
   const host = options.host ?? DEFAULTS.host;
   // Host, Origin and token checks; throws (before anything starts) for a non-loopback host without a token.
   const guard = makeGuard({ host, token: options.token ?? null, allowHosts: options.allowHosts, allowOrigins: options.allowOrigins });
+  const ctx = serverContext(options);
+  const app = Fastify({ logger: false, bodyLimit: ctx.maxBodyBytes, forceCloseConnections: true, return503OnClosing: true });
+  await app.register(websocket, { options: { maxPayload: ctx.maxBodyBytes, perMessageDeflate: false } });
+  installHooks(app, ctx, guard);
+  addInfoRoutes(app, ctx);
+  addSegmentRoute(app, ctx);
+  addSocketRoutes(app, ctx);
+
+  await app.listen({ host, port: options.port ?? DEFAULTS.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULTS.port);
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return { url: `http://${urlHost}:${port}`, host, port, service: ctx.service, app, close: shutdown(app, ctx), clients: ctx.clients };
+}
+
+/** What the routes share: the options, the frame service, the open sockets and limits, and whether the server is closing. */
+interface ServerContext {
+  readonly options: ServeOptions;
+  readonly service: FrameService;
+  readonly streams: Set<WebSocket>;
+  readonly clients: ClientLimits;
+  readonly maxBodyBytes: number;
+  readonly maxStreams: number;
+  readonly model: object | null;
+  readonly onError: (error: unknown, where: string) => void;
+  /** Set once close() starts: new frames and sockets are refused. */
+  closing: boolean;
+}
+
+function serverContext(options: ServeOptions): ServerContext {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
   const maxStreams = options.maxStreams ?? DEFAULTS.maxStreams;
   const onError = options.onError ?? (() => {});
@@ -108,10 +143,11 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
   const streams = new Set<WebSocket>();
   const clients = new ClientLimits({ connections: options.clientConnections ?? DEFAULTS.clientConnections, queued: options.clientQueue ?? DEFAULTS.clientQueue });
   const model = withoutPaths(options.model ?? null);
-  let closing = false;
+  return { options, service, streams, clients, maxBodyBytes, maxStreams, model, onError, closing: false };
+}
 
-  const app = Fastify({ logger: false, bodyLimit: maxBodyBytes, forceCloseConnections: true, return503OnClosing: true });
-  await app.register(websocket, { options: { maxPayload: maxBodyBytes, perMessageDeflate: false } });
+/** Arrival times, the Host/Origin/token guard, HTTP metrics, body parsers, and the error and not-found answers. */
+function installHooks(app: FastifyInstance, ctx: ServerContext, guard: ReturnType<typeof makeGuard>): void {
   app.decorateRequest('arrivedAt', 0);
   app.addHook('onRequest', async (request) => {
     request.arrivedAt = performance.now();
@@ -120,18 +156,18 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
   // @fastify/websocket's own hook, which marks upgrade requests).
   app.addHook('onRequest', guard);
   app.addHook('onResponse', async (_request, reply) => {
-    service.metrics.recordHttp(reply.statusCode);
+    ctx.service.metrics.recordHttp(reply.statusCode);
   });
 
   app.removeAllContentTypeParsers();
   // Image bodies arrive as bytes.
-  app.addContentTypeParser(ACCEPTED_TYPES, { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(ACCEPTED_TYPES, { parseAs: 'buffer', bodyLimit: ctx.maxBodyBytes }, (_request, body, done) => done(null, body));
   // Any other type (or none) is left unread and refused by the route, naming the type.
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, NOT_AN_IMAGE));
 
   app.setErrorHandler((error, _request, reply) => {
     const { status, body, retryAfter } = describeError(error);
-    if (status >= 500) onError(error, 'request');
+    if (status >= 500) ctx.onError(error, 'request');
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     if (status === 401) void reply.header('www-authenticate', 'Bearer realm="samstar"');
     void reply.code(status).send({ error: body });
@@ -139,7 +175,10 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, hint: `routes: ${ROUTES}` } });
   });
+}
 
+/** The viewer page, /v1/health, /v1/policy and /metrics. */
+function addInfoRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/', async (_request, reply) => {
     // no-referrer: the page's URL may carry ?token=.
     return reply
@@ -151,44 +190,47 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
   });
 
   app.get('/v1/health', async () => ({
-    status: closing ? 'shutting-down' : 'ok',
-    segmenter: options.segmenter.name,
-    model,
-    uptime_s: Math.round((Date.now() - service.metrics.started) / 100) / 10,
-    frames: service.metrics.framesTotal,
-    queue: { depth: service.scheduler.depth, busy: service.scheduler.busy, request_limit: service.scheduler.options.requestQueue, stream_buffer: service.scheduler.options.streamBuffer },
+    status: ctx.closing ? 'shutting-down' : 'ok',
+    segmenter: ctx.options.segmenter.name,
+    model: ctx.model,
+    uptime_s: Math.round((Date.now() - ctx.service.metrics.started) / 100) / 10,
+    frames: ctx.service.metrics.framesTotal,
+    queue: { depth: ctx.service.scheduler.depth, busy: ctx.service.scheduler.busy, request_limit: ctx.service.scheduler.options.requestQueue, stream_buffer: ctx.service.scheduler.options.streamBuffer },
     limits: {
-      max_body_bytes: maxBodyBytes,
-      max_pixels: service.limits.maxPixels,
-      max_streams: maxStreams,
-      client_connections: clients.options.connections,
-      client_queue: clients.options.queued,
+      max_body_bytes: ctx.maxBodyBytes,
+      max_pixels: ctx.service.limits.maxPixels,
+      max_streams: ctx.maxStreams,
+      client_connections: ctx.clients.options.connections,
+      client_queue: ctx.clients.options.queued,
     },
-    connections: { streams: streams.size, viewers: service.viewers.count },
+    connections: { streams: ctx.streams.size, viewers: ctx.service.viewers.count },
     stream_protocol: STREAM_PROTOCOL,
   }));
 
   app.get('/v1/policy', async () =>
     withoutPaths({
-      segmenter: options.segmenter.name,
-      chooser: options.chooser.describe(),
-      reward: options.reward ? { source: options.reward.config.source, terms: options.reward.terms.map((t) => t.name) } : null,
-      knob_space: options.segmenter.knobs.toJSON(),
+      segmenter: ctx.options.segmenter.name,
+      chooser: ctx.options.chooser.describe(),
+      reward: ctx.options.reward ? { source: ctx.options.reward.config.source, terms: ctx.options.reward.terms.map((t) => t.name) } : null,
+      knob_space: ctx.options.segmenter.knobs.toJSON(),
     }),
   );
 
   app.get('/metrics', async (_request, reply) => {
-    const text = service.metrics.prometheus({
-      queueDepth: service.scheduler.depth,
-      busy: service.scheduler.busy,
-      streams: streams.size,
-      viewers: service.viewers.count,
+    const text = ctx.service.metrics.prometheus({
+      queueDepth: ctx.service.scheduler.depth,
+      busy: ctx.service.scheduler.busy,
+      streams: ctx.streams.size,
+      viewers: ctx.service.viewers.count,
     });
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
   });
+}
 
+/** POST /v1/segment: one frame in the request body, through the shared queue, answered as JSON or a label PNG. */
+function addSegmentRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/v1/segment', async (request: FastifyRequest<{ Querystring: Record<string, string | undefined> }>, reply: FastifyReply) => {
-    if (closing) throw new ServeError(503, 'SHUTTING_DOWN', 'the server is shutting down', undefined, 5);
+    if (ctx.closing) throw new ServeError(503, 'SHUTTING_DOWN', 'the server is shutting down', undefined, 5);
     const query = request.query ?? {};
     const unknown = Object.keys(query).filter((k) => k !== 'labels' && k !== 'token');
     if (unknown.length > 0) throw new ServeError(400, 'BAD_REQUEST', `unknown query parameter(s): ${unknown.join(', ')}`, 'the only ones are labels=png and token');
@@ -200,24 +242,24 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
     if (!Buffer.isBuffer(body)) {
       throw new ServeError(415, 'UNSUPPORTED_MEDIA_TYPE', `content type "${type || '(none)'}" is not an image type samstar reads`, `send ${ACCEPTED_TEXT}`);
     }
-    const seq = service.nextSeq();
+    const seq = ctx.service.nextSeq();
     const headerId = request.headers['x-frame-id'];
     const id = typeof headerId === 'string' && headerId.length > 0 ? headerId.slice(0, 200) : seq;
     const h = request.headers;
-    const input = frameInput(type, { width: h['x-width'], height: h['x-height'], dtype: h['x-dtype'], channels: h['x-channels'] }, body, `request:${String(id)}`, service.limits);
-    const frame = service.startDecode(input);
+    const input = frameInput(type, { width: h['x-width'], height: h['x-height'], dtype: h['x-dtype'], channels: h['x-channels'] }, body, `request:${String(id)}`, ctx.service.limits);
+    const frame = ctx.service.startDecode(input);
     let aborted = false;
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) aborted = true;
     });
     const outcome = await new Promise<Outcome | DropReason>((resolve, reject) => {
       try {
-        service.scheduler.checkRoom(); // the global queue first (503 QUEUE_FULL) …
-        const leave = clients.queueRequest(clientAddress(request.socket.remoteAddress), service.scheduler.retryAfterSeconds()); // … then this client's share
-        service.scheduler.submitRequest({
+        ctx.service.scheduler.checkRoom(); // the global queue first (503 QUEUE_FULL) …
+        const leave = ctx.clients.queueRequest(clientAddress(request.socket.remoteAddress), ctx.service.scheduler.retryAfterSeconds()); // … then this client's share
+        ctx.service.scheduler.submitRequest({
           run: async () => {
             leave();
-            resolve(await service.execute({ mode: 'request', id, seq, arrived: request.arrivedAt, labels: query.labels === 'png', frame }));
+            resolve(await ctx.service.execute({ mode: 'request', id, seq, arrived: request.arrivedAt, labels: query.labels === 'png', frame }));
           },
           drop: (reason) => {
             leave();
@@ -226,7 +268,7 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
           cancelled: () => aborted,
         });
       } catch (error) {
-        if (error instanceof ServeError && error.status === 503) service.metrics.rejected++;
+        if (error instanceof ServeError && error.status === 503) ctx.service.metrics.rejected++;
         reject(error);
         return;
       }
@@ -235,7 +277,7 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
     if (typeof outcome === 'string') {
       // The client went away before its turn (nobody reads this), or the server is shutting down.
       if (outcome === 'cancelled') return reply.code(499).send({ error: { code: 'BAD_REQUEST', message: 'the client closed the request before it was processed' } });
-      service.metrics.rejected++;
+      ctx.service.metrics.rejected++;
       throw new ServeError(503, 'SHUTTING_DOWN', 'the server shut down before this frame was processed', undefined, 5);
     }
     if (!outcome.ok) return reply.code(outcome.status).send({ error: outcome.error, id: outcome.id, seq: outcome.seq });
@@ -252,12 +294,15 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
     }
     return reply.type('application/json; charset=utf-8').send(JSON.stringify(outcome.json));
   });
+}
 
+/** /v1/stream and /v1/viewer, counted against the per-client and global limits. */
+function addSocketRoutes(app: FastifyInstance, ctx: ServerContext): void {
   /** Count a new WebSocket against its client's limit; closes it (1013) and returns false when over. */
   const countSocket = (socket: WebSocket, request: FastifyRequest): boolean => {
-    const release = clients.openSocket(clientAddress(request.socket.remoteAddress));
+    const release = ctx.clients.openSocket(clientAddress(request.socket.remoteAddress));
     if (!release) {
-      socket.close(1013, clients.socketRefusal());
+      socket.close(1013, ctx.clients.socketRefusal());
       return false;
     }
     socket.on('close', release);
@@ -272,14 +317,14 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
     url: '/v1/stream',
     handler: upgradeRequired('/v1/stream'),
     wsHandler: (socket, request) => {
-      if (closing || streams.size >= maxStreams) {
-        socket.close(closing ? 1001 : 1013, closing ? 'server shutting down' : `at most ${maxStreams} streams`);
+      if (ctx.closing || ctx.streams.size >= ctx.maxStreams) {
+        socket.close(ctx.closing ? 1001 : 1013, ctx.closing ? 'server shutting down' : `at most ${ctx.maxStreams} ctx.streams`);
         return;
       }
       if (!countSocket(socket, request)) return;
-      streams.add(socket);
-      socket.on('close', () => streams.delete(socket));
-      new StreamConnection(socket, service, () => closing);
+      ctx.streams.add(socket);
+      socket.on('close', () => ctx.streams.delete(socket));
+      new StreamConnection(socket, ctx.service, () => ctx.closing);
     },
   });
   app.route({
@@ -287,36 +332,32 @@ export async function startServer(options: ServeOptions): Promise<ServeHandle> {
     url: '/v1/viewer',
     handler: upgradeRequired('/v1/viewer'),
     wsHandler: (socket, request) => {
-      if (closing || service.viewers.count >= MAX_VIEWERS) {
-        socket.close(closing ? 1001 : 1013, closing ? 'server shutting down' : `at most ${MAX_VIEWERS} viewers`);
+      if (ctx.closing || ctx.service.viewers.count >= MAX_VIEWERS) {
+        socket.close(ctx.closing ? 1001 : 1013, ctx.closing ? 'server shutting down' : `at most ${MAX_VIEWERS} viewers`);
         return;
       }
       if (!countSocket(socket, request)) return;
-      service.viewers.add(socket);
+      ctx.service.viewers.add(socket);
     },
   });
+}
 
-  await app.listen({ host, port: options.port ?? DEFAULTS.port });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULTS.port);
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-
+/** Graceful shutdown, once: refuse new frames, drop queued ones, finish the running one, close sockets and the app. */
+function shutdown(app: FastifyInstance, ctx: ServerContext): () => Promise<void> {
   let closed: Promise<void> | null = null;
-  const close = (): Promise<void> => {
+  return () => {
     closed ??= (async () => {
-      closing = true;
-      service.scheduler.dropAll('shutdown');
+      ctx.closing = true;
+      ctx.service.scheduler.dropAll('shutdown');
       // The frame being segmented finishes and is answered (bounded wait).
-      await Promise.race([service.scheduler.idle(), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
-      for (const s of streams) s.close(1001, 'server shutting down');
-      service.viewers.closeAll(1001, 'server shutting down');
+      await Promise.race([ctx.service.scheduler.idle(), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
+      for (const s of ctx.streams) s.close(1001, 'server shutting down');
+      ctx.service.viewers.closeAll(1001, 'server shutting down');
       await app.close();
-      if (options.disposeSegmenter) await options.segmenter.dispose();
+      if (ctx.options.disposeSegmenter) await ctx.options.segmenter.dispose();
     })();
     return closed;
   };
-
-  return { url: `http://${urlHost}:${port}`, host, port, service, app, close, clients };
 }
 
 export { isLoopback } from './guard.js';

@@ -17,6 +17,7 @@ export { buildSummary, formatSummary, bestOf, type TrainSummary, type RunSummary
 export { listStudies, showStudy, findStudyFiles, formatStudyList, formatStudyDetail, type StudyRow, type StudyDetail } from './studies.js';
 export { searchBounds } from './bounds.js';
 export { expandGlob } from './glob.js';
-export { trainPolicy, formatPolicySummary, createPolicyAgent, visitOrder, type PolicyTrainOptions, type PolicyTrainResult, type PolicyTrainSummary } from './policy-train.js';
+export { createPolicyAgent } from '../../agents/policy/registry.js';
+export { trainPolicy, formatPolicySummary, visitOrder, type PolicyTrainOptions, type PolicyTrainResult, type PolicyTrainSummary } from './policy-train.js';
 export { dataHash, policyProvenance, defaultAdaptSettings } from './provenance.js';
 export { trainOnEnv, evaluatePolicyOnEnv, type VectorEnv, type Actor, type EnvTrainOptions, type EnvTrainSummary, type EnvEvaluation, type EpisodeEvent, type UpdateEvent } from './env-train.js';

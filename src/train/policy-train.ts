@@ -1,12 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ppoOptionsSchema, reinforceOptionsSchema } from '../../agents/policy/options.js';
-import { PpoAgent, type PpoOptions } from '../../agents/policy/ppo.js';
-import { ReinforceAgent, type ReinforceOptions } from '../../agents/policy/reinforce.js';
+import { createPolicyAgent, isPolicyAgentName } from '../../agents/policy/registry.js';
 import { toTransition, updateRecord, type LearnStats, type PolicyAgent, type Transition, type UpdateRecord } from '../../agents/policy/types.js';
 import { TuneEnv } from '../../envs/tune-env.js';
 import { compileReward } from '../../rewards/index.js';
-import { isPolicyAgentName } from '../config/task.js';
 import { FEATURE_NAMES, frameFeatures } from '../image/features.js';
 import { meanScores, scorePrediction, type ImageScores } from '../measure/evaluate.js';
 import { writeNetworkPolicy } from '../policy/policy.js';
@@ -90,13 +87,6 @@ export interface PolicyTrainResult {
   readonly summary: PolicyTrainSummary;
   readonly status: 'finished' | 'interrupted';
   readonly paths: { readonly study: string; readonly summary: string; readonly policy?: string };
-}
-
-/** Build the policy-gradient agent of a task (options as stored: "Infinity" strings allowed). */
-export function createPolicyAgent(name: string, observationSize: number, actionSize: number, seed: number, options: Record<string, unknown>): PpoAgent | ReinforceAgent {
-  if (name === 'ppo') return new PpoAgent(observationSize, actionSize, seed, ppoOptionsSchema.parse(options) as PpoOptions);
-  if (name === 'reinforce') return new ReinforceAgent(observationSize, actionSize, seed, reinforceOptionsSchema.parse(options) as ReinforceOptions);
-  throw new SamstarError('CONFIG_INVALID', `agent "${name}" is not a policy-gradient agent (ppo, reinforce)`);
 }
 
 /** The frame visited at position p: passes over the frames, each in an order shuffled from the seed. */

@@ -104,166 +104,214 @@ export interface RunStudyResult {
   readonly nan: number;
 }
 
+/**
+ * Run (or resume) a study: generation by generation, ask the agent, take what
+ * the study already stores for those candidates, evaluate the rest live, tell
+ * the agent; stop on the budget, the agent's stop reasons or the signal. The
+ * study's status says how it ended ('failed' when a live evaluation threw).
+ */
 export async function runStudy(options: RunStudyOptions): Promise<RunStudyResult> {
-  const { store, studyId, agent, budget } = options;
-  if (!Number.isInteger(budget) || budget < 0) throw new SamstarError('ARGUMENT_INVALID', `budget must be a whole number ≥ 0 (got ${budget})`);
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
-  const maxFailures = Math.max(1, Math.floor(options.maxConsecutiveFailures ?? 5));
-  const signal = options.signal ?? new AbortController().signal;
-
-  const study = store.study(studyId);
-  if (effectiveStatus(study) === 'running' && study.pid !== process.pid) {
-    throw new SamstarError('ARGUMENT_INVALID', `study "${study.name}" in ${store.path} is being run by process ${study.pid} on ${study.host}`, {
-      hint: 'wait for it to finish, or stop it first',
-    });
-  }
-  const history = store.evaluations(studyId);
-  if (history.length > budget) {
-    throw new SamstarError('ARGUMENT_INVALID', `study "${study.name}" already holds ${history.length} evaluations, more than the budget of ${budget}`, {
-      hint: `give a budget of at least ${history.length}`,
-    });
-  }
-  const stored = new Map<string, EvaluationRecord>();
-  for (const e of history) stored.set(`${e.generation}:${e.candidate}`, e);
-  const previousStatus: StudyStatus = effectiveStatus(study) === 'running' ? 'interrupted' : study.status;
-
-  let best: EvaluationRecord | undefined;
-  let nan = 0;
-  let done = 0;
-  let replayed = 0;
-  let generation = 0;
-  let consecutiveFailures = 0;
-  let live = false;
-  const stopReasons: string[] = [];
-  const consider = (e: EvaluationRecord): void => {
-    if (Number.isNaN(e.total)) nan++;
-    else if (!best || e.total > best.total) best = e;
-  };
-
+  const { store, studyId, budget } = options;
+  const run = new StudyRun(options);
   store.setStatus(studyId, 'running', { budget, message: null, stopReasons: [] });
   try {
-    while (true) {
-      if (done >= budget) {
-        stopReasons.push('budget');
-        break;
-      }
-      if (signal.aborted) {
-        stopReasons.push('aborted');
-        break;
-      }
-      const agentReasons = agent.stop();
-      if (agentReasons.length > 0) {
-        stopReasons.push(...agentReasons);
-        break;
-      }
-      const candidates = agent.ask();
-      if (candidates.length === 0) {
-        stopReasons.push('agent asked no candidates');
-        break;
-      }
-      const take = Math.min(candidates.length, budget - done);
-      const frames = options.frames ? framesForGeneration(options.frames, generation) : undefined;
-      const results: (EvaluationRecord | undefined)[] = new Array(take).fill(undefined);
-      const firstIndex = done;
-
-      // Replay what is stored for this generation.
-      const missing: number[] = [];
-      for (let c = 0; c < take; c++) {
-        const record = stored.get(`${generation}:${c}`);
-        if (!record) {
-          missing.push(c);
-          continue;
-        }
-        verifyReplay(record, candidates[c], firstIndex + c, frames, generation, c);
-        stored.delete(`${generation}:${c}`);
-        results[c] = record;
-        replayed++;
-        done++;
-        consider(record);
-        options.onEvaluation?.({ evaluation: record, replayed: true, done, budget, best });
-      }
-
-      // Evaluate the rest live, up to `concurrency` at once; each is stored as it completes.
-      let failure: unknown;
-      const queue = [...missing];
-      const worker = async (): Promise<void> => {
-        while (queue.length > 0 && !signal.aborted && failure === undefined) {
-          const c = queue.shift()!;
-          live = true;
-          const x = [...candidates[c]];
-          const knobs = options.toKnobs(x);
-          const started = performance.now();
-          let record: EvaluationRecord;
-          try {
-            const outcome = await options.evaluate(knobs, { index: firstIndex + c, generation, candidate: c, frames, signal });
-            record = toRecord(outcome, { index: firstIndex + c, generation, candidate: c, x, knobs, frames, ms: performance.now() - started });
-            consecutiveFailures = 0;
-          } catch (error) {
-            if (signal.aborted) return; // interrupted mid-evaluation: nothing to store
-            consecutiveFailures++;
-            record = {
-              index: firstIndex + c,
-              generation,
-              candidate: c,
-              x,
-              knobs,
-              total: Number.NaN,
-              terms: {},
-              frames: frames ?? [],
-              ms: performance.now() - started,
-              created: new Date().toISOString(),
-              error: describeError(error),
-            };
-            if (consecutiveFailures >= maxFailures) failure = error;
-          }
-          store.recordEvaluation(studyId, record);
-          results[c] = record;
-          done++;
-          consider(record);
-          options.onEvaluation?.({ evaluation: record, replayed: false, done, budget, best });
-          // Cached evaluations resolve without ever leaving the microtask queue: yield, so that
-          // signal handlers (Ctrl-C), timers and progress output run between evaluations.
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-      };
-      if (missing.length > 0) await Promise.all(Array.from({ length: Math.min(concurrency, missing.length) }, worker));
-      if (failure !== undefined) {
-        throw new SamstarError('IO_ERROR', `${maxFailures} evaluations in a row failed; last: ${describeError(failure)}`, {
-          hint: 'every evaluation so far is stored; fix the cause and resume (samstar train --resume)',
-          cause: failure,
-        });
-      }
-      if (results.some((r) => r === undefined)) {
-        stopReasons.push('aborted');
-        break;
-      }
-      const evaluations = results as EvaluationRecord[];
-      if (take < candidates.length) {
-        // The budget ends inside this generation: the agent is not told a partial generation.
-        stopReasons.push('budget');
-        options.onGeneration?.({ generation, evaluations, replayed: missing.length === 0, best });
-        generation++;
-        break;
-      }
-      agent.tell(candidates, evaluations.map((e) => e.total));
-      options.onGeneration?.({ generation, evaluations, replayed: missing.length === 0, best });
-      generation++;
-    }
-    if (stored.size > 0) {
-      const left = [...stored.values()].sort((a, b) => a.index - b.index)[0];
-      throw new SamstarError(
-        'CONFIG_INVALID',
-        `resume: the study holds ${stored.size} evaluation(s) the agent did not ask for again (first: #${left.index}, generation ${left.generation}, candidate ${left.candidate})`,
-        { hint: 'the agent, its options or its seed changed since the study was written; start a new study (another --out)' },
-      );
-    }
+    let going = true;
+    while (going) going = await run.nextGeneration();
+    run.checkHistoryUsed();
   } catch (error) {
-    store.setStatus(studyId, live ? 'failed' : previousStatus, { message: describeError(error) });
+    store.setStatus(studyId, run.live ? 'failed' : run.previousStatus, { message: describeError(error) });
     throw error;
   }
-  const status = stopReasons.includes('aborted') ? 'interrupted' : 'finished';
-  store.setStatus(studyId, status, { stopReasons });
-  return { status, stopReasons, evaluations: done, replayed, generations: generation, best, nan };
+  const status = run.stopReasons.includes('aborted') ? 'interrupted' : 'finished';
+  store.setStatus(studyId, status, { stopReasons: run.stopReasons });
+  return { status, stopReasons: run.stopReasons, evaluations: run.done, replayed: run.replayed, generations: run.generation, best: run.best, nan: run.nan };
+}
+
+/** One generation in flight: what the agent asked, how many of them the budget allows, and their records so far. */
+interface Generation {
+  readonly candidates: number[][];
+  readonly take: number;
+  readonly frames: number[] | undefined;
+  readonly firstIndex: number;
+  readonly results: (EvaluationRecord | undefined)[];
+}
+
+/** The state of one runStudy call, and its steps. */
+class StudyRun {
+  readonly previousStatus: StudyStatus;
+  readonly stopReasons: string[] = [];
+  best: EvaluationRecord | undefined;
+  nan = 0;
+  done = 0;
+  replayed = 0;
+  generation = 0;
+  /** Whether anything was evaluated live (a failure then marks the study 'failed'). */
+  live = false;
+  private consecutiveFailures = 0;
+  private readonly stored = new Map<string, EvaluationRecord>();
+  private readonly concurrency: number;
+  private readonly maxFailures: number;
+  private readonly signal: AbortSignal;
+
+  /** Checks the budget and that no other process runs the study, and reads the stored history. */
+  constructor(private readonly options: RunStudyOptions) {
+    const { store, studyId, budget } = options;
+    if (!Number.isInteger(budget) || budget < 0) throw new SamstarError('ARGUMENT_INVALID', `budget must be a whole number ≥ 0 (got ${budget})`);
+    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+    this.maxFailures = Math.max(1, Math.floor(options.maxConsecutiveFailures ?? 5));
+    this.signal = options.signal ?? new AbortController().signal;
+    const study = store.study(studyId);
+    if (effectiveStatus(study) === 'running' && study.pid !== process.pid) {
+      throw new SamstarError('ARGUMENT_INVALID', `study "${study.name}" in ${store.path} is being run by process ${study.pid} on ${study.host}`, {
+        hint: 'wait for it to finish, or stop it first',
+      });
+    }
+    const history = store.evaluations(studyId);
+    if (history.length > budget) {
+      throw new SamstarError('ARGUMENT_INVALID', `study "${study.name}" already holds ${history.length} evaluations, more than the budget of ${budget}`, {
+        hint: `give a budget of at least ${history.length}`,
+      });
+    }
+    for (const e of history) this.stored.set(`${e.generation}:${e.candidate}`, e);
+    this.previousStatus = effectiveStatus(study) === 'running' ? 'interrupted' : study.status;
+  }
+
+  /** Ask, replay, evaluate and tell one generation; false once the run is to stop (its reasons are in stopReasons). */
+  async nextGeneration(): Promise<boolean> {
+    const reasons = this.reasonsToStop();
+    if (reasons.length > 0) {
+      this.stopReasons.push(...reasons);
+      return false;
+    }
+    const candidates = this.options.agent.ask();
+    if (candidates.length === 0) {
+      this.stopReasons.push('agent asked no candidates');
+      return false;
+    }
+    const take = Math.min(candidates.length, this.options.budget - this.done);
+    const frames = this.options.frames ? framesForGeneration(this.options.frames, this.generation) : undefined;
+    const gen: Generation = { candidates, take, frames, firstIndex: this.done, results: new Array(take).fill(undefined) };
+    const missing = this.replay(gen);
+    if (missing.length > 0) await this.evaluateLive(gen, missing);
+    return this.finish(gen, missing.length === 0);
+  }
+
+  /** Why not to ask again: the budget is spent, the signal fired, or the agent wants to stop. */
+  private reasonsToStop(): string[] {
+    if (this.done >= this.options.budget) return ['budget'];
+    if (this.signal.aborted) return ['aborted'];
+    return this.options.agent.stop();
+  }
+
+  /** Take the stored records of this generation's candidates (checked against what was asked); returns the candidates left to evaluate. */
+  private replay(gen: Generation): number[] {
+    const missing: number[] = [];
+    for (let c = 0; c < gen.take; c++) {
+      const record = this.stored.get(`${this.generation}:${c}`);
+      if (!record) {
+        missing.push(c);
+        continue;
+      }
+      verifyReplay(record, gen.candidates[c], gen.firstIndex + c, gen.frames, this.generation, c);
+      this.stored.delete(`${this.generation}:${c}`);
+      gen.results[c] = record;
+      this.replayed++;
+      this.record(record, true);
+    }
+    return missing;
+  }
+
+  /** Evaluate the missing candidates live, up to `concurrency` at once, each stored as it completes. */
+  private async evaluateLive(gen: Generation, missing: number[]): Promise<void> {
+    let failure: unknown;
+    const queue = [...missing];
+    const worker = async (): Promise<void> => {
+      while (queue.length > 0 && !this.signal.aborted && failure === undefined) {
+        const c = queue.shift()!;
+        this.live = true;
+        const outcome = await this.evaluateOne(gen, c);
+        if (outcome === 'aborted') return; // interrupted mid-evaluation: nothing to store
+        if (outcome.failure !== undefined) failure = outcome.failure;
+        this.options.store.recordEvaluation(this.options.studyId, outcome.record);
+        gen.results[c] = outcome.record;
+        this.record(outcome.record, false);
+        // Cached evaluations resolve without ever leaving the microtask queue: yield, so that
+        // signal handlers (Ctrl-C), timers and progress output run between evaluations.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, missing.length) }, worker));
+    if (failure !== undefined) {
+      throw new SamstarError('IO_ERROR', `${this.maxFailures} evaluations in a row failed; last: ${describeError(failure)}`, {
+        hint: 'every evaluation so far is stored; fix the cause and resume (samstar train --resume)',
+        cause: failure,
+      });
+    }
+  }
+
+  /** One candidate's record: its outcome, or a NaN record with the error; `failure` once too many failed in a row. */
+  private async evaluateOne(gen: Generation, c: number): Promise<{ record: EvaluationRecord; failure?: unknown } | 'aborted'> {
+    const at = { index: gen.firstIndex + c, generation: this.generation, candidate: c };
+    const x = [...gen.candidates[c]];
+    const knobs = this.options.toKnobs(x);
+    const started = performance.now();
+    try {
+      const outcome = await this.options.evaluate(knobs, { ...at, frames: gen.frames, signal: this.signal });
+      const record = toRecord(outcome, { ...at, x, knobs, frames: gen.frames, ms: performance.now() - started });
+      this.consecutiveFailures = 0;
+      return { record };
+    } catch (error) {
+      if (this.signal.aborted) return 'aborted';
+      this.consecutiveFailures++;
+      const record: EvaluationRecord = {
+        ...at,
+        x,
+        knobs,
+        total: Number.NaN,
+        terms: {},
+        frames: gen.frames ?? [],
+        ms: performance.now() - started,
+        created: new Date().toISOString(),
+        error: describeError(error),
+      };
+      return this.consecutiveFailures >= this.maxFailures ? { record, failure: error } : { record };
+    }
+  }
+
+  /** Count a record (best, NaN) and report it. */
+  private record(record: EvaluationRecord, replayed: boolean): void {
+    this.done++;
+    if (Number.isNaN(record.total)) this.nan++;
+    else if (!this.best || record.total > this.best.total) this.best = record;
+    this.options.onEvaluation?.({ evaluation: record, replayed, done: this.done, budget: this.options.budget, best: this.best });
+  }
+
+  /** Tell the agent a complete generation; false when the run stops here (aborted, or the budget ends inside it). */
+  private finish(gen: Generation, replayed: boolean): boolean {
+    if (gen.results.some((r) => r === undefined)) {
+      this.stopReasons.push('aborted');
+      return false;
+    }
+    const evaluations = gen.results as EvaluationRecord[];
+    // The budget ends inside this generation: the agent is not told a partial generation.
+    const partial = gen.take < gen.candidates.length;
+    if (partial) this.stopReasons.push('budget');
+    else this.options.agent.tell(gen.candidates, evaluations.map((e) => e.total));
+    this.options.onGeneration?.({ generation: this.generation, evaluations, replayed, best: this.best });
+    this.generation++;
+    return !partial;
+  }
+
+  /** A resumed study must have used up its stored history: leftovers mean the agent asked differently. */
+  checkHistoryUsed(): void {
+    if (this.stored.size === 0) return;
+    const left = [...this.stored.values()].sort((a, b) => a.index - b.index)[0];
+    throw new SamstarError(
+      'CONFIG_INVALID',
+      `resume: the study holds ${this.stored.size} evaluation(s) the agent did not ask for again (first: #${left.index}, generation ${left.generation}, candidate ${left.candidate})`,
+      { hint: 'the agent, its options or its seed changed since the study was written; start a new study (another --out)' },
+    );
+  }
 }
 
 /** The frames of one generation: all of them, or a seeded subset (sorted), the same for every candidate. */

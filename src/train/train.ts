@@ -14,7 +14,6 @@ import { SamstarError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { writeStaticPolicy } from '../policy/policy.js';
 import { isPolicyAgentName } from '../config/task.js';
-import { searchBounds } from './bounds.js';
 import { defaultAdaptSettings, policyProvenance } from './provenance.js';
 import { runStudy, type EvaluationEvent, type GenerationEvent, type RunStudyResult } from './runner.js';
 import { buildSummary, type TrainSummary } from './summary.js';
@@ -147,7 +146,7 @@ export async function train(task: ResolvedTask, options: TrainOptions): Promise<
     }
     options.onDefault?.({ total: study.default!.total, terms: study.default!.terms });
 
-    const agent = createAgent(task.agent.name, searchBounds(space), task.seed, task.agent.options, {
+    const agent = createAgent(task.agent.name, space.searchBounds(), task.seed, task.agent.options, {
       budget: task.budget,
       toNormalised: (values) => space.toNormalised(values),
     });

@@ -10,24 +10,15 @@ import {
 } from '../../agents/grid.js';
 import { makeBox } from '../../agents/bo-box.js';
 import { RandomSearch } from '../../agents/random.js';
-import { AGENT_NAMES, agentConfigSchema, createAgent, parseAgentConfig, parseAgentOptions } from '../../agents/registry.js';
+import { createAgent, parseAgentOptions } from '../../agents/registry.js';
 import type { AskTellAgent, SearchBounds } from '../../agents/types.js';
 import { samKnobSpace } from '../../src/segmenters/sam/knob-specs.js';
 import { SamstarError } from '../../src/util/errors.js';
 import { describeAgentConformance } from './conformance.js';
+import { thrown } from '../fixtures/thrown.js';
 
 const box = (d: number, steps?: number[]): SearchBounds => ({ low: new Array(d).fill(-1), high: new Array(d).fill(1), steps });
 
-/** The error a function throws, as a SamstarError (fails the test if it does not throw one). */
-function thrown(f: () => unknown): SamstarError {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SamstarError);
-    return error as SamstarError;
-  }
-  throw new Error('expected an error');
-}
 
 function askAll(agent: AskTellAgent, f: (x: number[]) => number = () => 0): number[][] {
   const all: number[][] = [];
@@ -162,48 +153,8 @@ describe('random search', () => {
   });
 });
 
-describe('agent registry', () => {
+describe('grid preset through the registry', () => {
   const bounds = box(2);
-
-  it('creates every agent by name with validated options', () => {
-    expect([...AGENT_NAMES]).toEqual(['cmaes', 'bo', 'grid', 'random']);
-    for (const name of AGENT_NAMES) {
-      const agent = createAgent(name, bounds, 1, {}, { budget: 12 });
-      expect(agent.name).toBe(name);
-      expect(agent.dimension).toBe(2);
-      const xs = agent.ask();
-      expect(xs.length).toBeGreaterThan(0);
-      agent.tell(xs, xs.map((x) => -x[0] * x[0] - x[1] * x[1]));
-    }
-    // The context budget becomes maxEvaluations unless the options set it.
-    const random = createAgent('random', bounds, 1, { batch: 5 }, { budget: 10 });
-    expect(askAll(random)).toHaveLength(10);
-    expect(askAll(createAgent('random', bounds, 1, { batch: 5, maxEvaluations: 5 }, { budget: 10 }))).toHaveLength(5);
-  });
-
-  it('names unknown option keys with a suggestion, and bad values with their path', () => {
-    const e = thrown(() => parseAgentOptions('bo', { refitEvry: 3 }));
-    expect(e.code).toBe('CONFIG_INVALID');
-    expect(e.message).toContain('agent.options.refitEvry');
-    expect(e.message).toContain('"bo"');
-    expect(e.hint).toContain('did you mean "refitEvery"');
-    expect(thrown(() => parseAgentOptions('cmaes', { sigma: 0.3 })).hint).toContain('"sigma0"');
-    const bad = thrown(() => parseAgentOptions('random', { batch: 0 }));
-    expect(bad.message).toContain('agent.options.batch = 0');
-    expect(thrown(() => parseAgentOptions('grid', { values: [[0, 'a']] })).message).toContain('agent.options.values.0.1');
-    expect(thrown(() => createAgent('bayes', bounds, 1)).hint).toContain('known: cmaes, bo, grid, random');
-    expect(thrown(() => createAgent('radnom', bounds, 1)).hint).toContain('did you mean "random"');
-  });
-
-  it('parses { name, options } blocks and offers a zod schema with the same checks', () => {
-    expect(parseAgentConfig({ name: 'bo', options: { batch: 2 } })).toEqual({ name: 'bo', options: { batch: 2 } });
-    expect(parseAgentConfig('grid')).toEqual({ name: 'grid', options: {} });
-    expect(thrown(() => parseAgentConfig({ name: 'bo', option: {} }, 'task.agent')).message).toContain('task.agent.option');
-    const result = agentConfigSchema.safeParse({ name: 'grid', options: { pointPerDim: 3 } });
-    expect(result.success).toBe(false);
-    expect(result.error?.issues[0].message).toContain('did you mean "pointsPerDim"');
-    expect(agentConfigSchema.parse({ name: 'random' })).toEqual({ name: 'random', options: {} });
-  });
 
   it('builds the micro-sam grid preset from the context', () => {
     const space = samKnobSpace().subset(['pred_iou_thresh', 'stability_score_thresh']);

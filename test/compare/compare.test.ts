@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCompare } from '../../src/compare/compare.js';
+import { compareWithReport } from '../../src/report/compare-report.js';
 import { reportFromPath } from '../../src/report/report.js';
 import type { CompareSummary } from '../../src/compare/summary.js';
 import { loadTaskConfig } from '../../src/config/task.js';
@@ -12,7 +12,7 @@ import { resolveTask, type ResolvedTask } from '../../src/train/task.js';
 import { expectNumbersMatch } from '../report/html-numbers.js';
 import { writeTinyTask } from './tiny.js';
 
-/** runCompare in-process: an abort (Ctrl-C's AbortSignal) mid-run leaves a valid partial summary, report and studies; resume completes it. */
+/** compareWithReport (runCompare and its report) in-process: an abort (Ctrl-C's AbortSignal) mid-run leaves a valid partial summary, report and studies; resume completes it. */
 describe('compare: abort and resume', () => {
   let dir: string;
   let task: ResolvedTask;
@@ -32,7 +32,7 @@ describe('compare: abort and resume', () => {
     const controller = new AbortController();
     let live = 0;
     const starts: string[] = [];
-    const result = await runCompare({
+    const result = await compareWithReport({
       task,
       agents: ['cmaes', 'random'],
       seeds: 2,
@@ -71,7 +71,7 @@ describe('compare: abort and resume', () => {
     expect(existsSync(join(out, 'runs', 'cmaes-seed2'))).toBe(false);
 
     // Resume: the finished run is replayed, the interrupted one continues, the rest run.
-    const resumed = await runCompare({ task, agents: ['cmaes', 'random'], seeds: 2, budget: 6, out, segmenter, resume: true, histogramFrames: 2, overlayFrames: 1 });
+    const resumed = await compareWithReport({ task, agents: ['cmaes', 'random'], seeds: 2, budget: 6, out, segmenter, resume: true, histogramFrames: 2, overlayFrames: 1 });
     expect(resumed.partial).toBe(false);
     const done = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as CompareSummary;
     expect(done.status).toBe('complete');
@@ -91,7 +91,7 @@ describe('compare: abort and resume', () => {
   });
 
   it('refuses a folder that already holds a comparison, and unknown agents', async () => {
-    await expect(runCompare({ task, agents: ['cmaes'], seeds: 1, budget: 2, out: join(dir, 'cmp'), segmenter })).rejects.toThrow(/already holds a comparison/);
-    await expect(runCompare({ task, agents: ['cmaes', 'cma'], seeds: 1, budget: 2, out: join(dir, 'x'), segmenter })).rejects.toThrow(/cma/);
+    await expect(compareWithReport({ task, agents: ['cmaes'], seeds: 1, budget: 2, out: join(dir, 'cmp'), segmenter })).rejects.toThrow(/already holds a comparison/);
+    await expect(compareWithReport({ task, agents: ['cmaes', 'cma'], seeds: 1, budget: 2, out: join(dir, 'x'), segmenter })).rejects.toThrow(/cma/);
   });
 });

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import yargs from 'yargs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { command as compareCommand } from '../../src/cli/commands/compare.js';
-import { runCompare } from '../../src/compare/compare.js';
+import { compareWithReport } from '../../src/report/compare-report.js';
 import { formatCompareSummary } from '../../src/compare/format.js';
 import { reportFromPath } from '../../src/report/report.js';
 import { buildCompareSummary, curveOf, policyPoints, type CompareSummary, type RunSummary } from '../../src/compare/summary.js';
@@ -75,7 +75,7 @@ describe('compare: black-box and policy agents', () => {
 
   it('cmaes,ppo: one summary; the policy run is an ordinary run folder with policy/; its figures are its final policy on all frames', async () => {
     const out = join(dir, 'full');
-    const result = await runCompare({ task, agents: ['cmaes', 'ppo'], seeds: 1, budget: 5, out, segmenter, overlayFrames: 1, histogramFrames: 1 });
+    const result = await compareWithReport({ task, agents: ['cmaes', 'ppo'], seeds: 1, budget: 5, out, segmenter, overlayFrames: 1, histogramFrames: 1 });
     expect(result.partial).toBe(false);
     full = read(join(out, 'summary.json'));
     expect(full).toMatchObject({ status: 'complete', agents: ['cmaes', 'ppo'], seeds: [1], budget: 5, measures: { framesPerEvaluation: 2 } });
@@ -148,7 +148,7 @@ describe('compare: black-box and policy agents', () => {
     const out = join(dir, 'resumed');
     const controller = new AbortController();
     let ppoVisits = 0;
-    const first = await runCompare({
+    const first = await compareWithReport({
       task,
       agents: ['cmaes', 'ppo'],
       seeds: 1,
@@ -171,7 +171,7 @@ describe('compare: black-box and policy agents', () => {
     expect(existsSync(join(out, 'runs', 'ppo-seed1', 'policy'))).toBe(false);
     expect(studyOf(join(out, 'runs', 'ppo-seed1', 'study.sqlite')).status).toBe('interrupted');
 
-    const resumed = await runCompare({ task, agents: ['cmaes', 'ppo'], seeds: 1, budget: 5, out, segmenter, resume: true, report: false });
+    const resumed = await compareWithReport({ task, agents: ['cmaes', 'ppo'], seeds: 1, budget: 5, out, segmenter, resume: true, report: false });
     expect(resumed.partial).toBe(false);
     const done = read(join(out, 'summary.json'));
     expect(existsSync(join(out, 'runs', 'ppo-seed1', 'policy', 'policy.json'))).toBe(true);
@@ -206,9 +206,9 @@ describe('compare: black-box and policy agents', () => {
   });
 
   it('refuses an unknown agent (with a suggestion) and a budget that leaves a policy nothing to learn from', async () => {
-    await expect(runCompare({ task, agents: ['cmaes', 'ppp'], seeds: 1, budget: 2, out: join(dir, 'x'), segmenter })).rejects.toThrow(/--agents: unknown agent "ppp"/);
-    await expect(runCompare({ task, agents: ['cmaes', 'ppp'], seeds: 1, budget: 2, out: join(dir, 'x'), segmenter })).rejects.toMatchObject({ hint: expect.stringContaining('"ppo"') });
-    await expect(runCompare({ task, agents: ['ppo'], seeds: 1, budget: 1, out: join(dir, 'y'), segmenter })).rejects.toMatchObject({
+    await expect(compareWithReport({ task, agents: ['cmaes', 'ppp'], seeds: 1, budget: 2, out: join(dir, 'x'), segmenter })).rejects.toThrow(/--agents: unknown agent "ppp"/);
+    await expect(compareWithReport({ task, agents: ['cmaes', 'ppp'], seeds: 1, budget: 2, out: join(dir, 'x'), segmenter })).rejects.toMatchObject({ hint: expect.stringContaining('"ppo"') });
+    await expect(compareWithReport({ task, agents: ['ppo'], seeds: 1, budget: 1, out: join(dir, 'y'), segmenter })).rejects.toMatchObject({
       message: expect.stringMatching(/^budget 1 is too small for ppo: a policy run gets budget × 2 frames, 2 of them for scoring its final policy/),
       hint: 'give a budget of at least 2',
     });
@@ -233,7 +233,7 @@ describe('compare: black-box and policy agents', () => {
     const narrow: ResolvedTask = { ...task, agent: { name: 'ppo', options: { ...task.agent.options, logStdInit: -4 } } };
     const out = join(dir, 'warm');
     // budget 3 × 2 frames: random 3 evaluations; ppo 4 visits (one rollout, learnt from only after its last visit) + the final policy.
-    const result = await runCompare({ task: narrow, agents: ['random', 'ppo'], seeds: 1, budget: 3, out, segmenter, report: false, initPolicy: folder });
+    const result = await compareWithReport({ task: narrow, agents: ['random', 'ppo'], seeds: 1, budget: 3, out, segmenter, report: false, initPolicy: folder });
     expect(result.partial).toBe(false);
 
     // The whole first rollout is sampled before any update: each action is the warm start ± the noise. From scratch it would be ≈ 0.
@@ -276,8 +276,8 @@ describe('compare: black-box and policy agents', () => {
     const [a, b] = [(await Policy.load(first)).id, (await Policy.load(second)).id];
     const out = join(dir, 'warm-resume');
     // Started and stopped at once: the plan is written, no run has begun.
-    await runCompare({ task, agents: ['ppo'], seeds: 1, budget: 3, out, segmenter, report: false, initPolicy: first, signal: aborted() });
-    const resume = (initPolicy?: string): Promise<unknown> => runCompare({ task, agents: ['ppo'], seeds: 1, budget: 3, out, segmenter, report: false, resume: true, initPolicy, signal: aborted() });
+    await compareWithReport({ task, agents: ['ppo'], seeds: 1, budget: 3, out, segmenter, report: false, initPolicy: first, signal: aborted() });
+    const resume = (initPolicy?: string): Promise<unknown> => compareWithReport({ task, agents: ['ppo'], seeds: 1, budget: 3, out, segmenter, report: false, resume: true, initPolicy, signal: aborted() });
 
     const other = (await resume(second).catch((e: unknown) => e)) as SamstarError;
     expect(other).toMatchObject({ code: 'CONFIG_INVALID', hint: `resume with --init-policy ${resolve(first)} (as the comparison started)` });
@@ -296,7 +296,7 @@ describe('compare: black-box and policy agents', () => {
   it('--init-policy without a policy agent is refused (library and CLI), before anything is written', async () => {
     const folder = await staticPolicy('bb', { pred_iou_thresh: 0.8, stability_score_thresh: 0.8 });
     const out = join(dir, 'bb-only');
-    await expect(runCompare({ task, agents: ['cmaes', 'random'], seeds: 1, budget: 2, out, segmenter, initPolicy: folder })).rejects.toMatchObject({
+    await expect(compareWithReport({ task, agents: ['cmaes', 'random'], seeds: 1, budget: 2, out, segmenter, initPolicy: folder })).rejects.toMatchObject({
       code: 'ARGUMENT_INVALID',
       message: '--init-policy warm-starts the policy agents (ppo, reinforce), but --agents cmaes,random has none',
     });
@@ -320,12 +320,12 @@ describe('compare: black-box and policy agents', () => {
     const space = samKnobSpace();
     const otherKnobs = await staticPolicy('other-knobs', { pred_iou_thresh: 0.8, box_nms_thresh: 0.5 }, [space.spec('pred_iou_thresh'), space.spec('box_nms_thresh')]);
     const out = join(dir, 'mismatch');
-    await expect(runCompare({ task, agents: ['cmaes', 'ppo'], seeds: 1, budget: 3, out, segmenter, initPolicy: otherKnobs })).rejects.toMatchObject({
+    await expect(compareWithReport({ task, agents: ['cmaes', 'ppo'], seeds: 1, budget: 3, out, segmenter, initPolicy: otherKnobs })).rejects.toMatchObject({
       code: 'ARGUMENT_INVALID',
       message: `--init-policy ${resolve(otherKnobs)}: the policy does not tune "stability_score_thresh" (it tunes pred_iou_thresh, box_nms_thresh)`,
     });
     expect(existsSync(out)).toBe(false);
-    await expect(runCompare({ task, agents: ['ppo'], seeds: 1, budget: 3, out, segmenter, initPolicy: join(dir, 'static', 'nothing') })).rejects.toThrow(
+    await expect(compareWithReport({ task, agents: ['ppo'], seeds: 1, budget: 3, out, segmenter, initPolicy: join(dir, 'static', 'nothing') })).rejects.toThrow(
       new RegExp(`^--init-policy: no policy at ${resolve(dir, 'static', 'nothing')}: policy.json is missing`),
     );
     expect(existsSync(out)).toBe(false);

@@ -8,7 +8,6 @@ import { writeSynthDataset } from '../../src/data/synth-files.js';
 import { SamstarError } from '../../src/util/errors.js';
 import { expandGlob } from '../../src/train/glob.js';
 import { resolveTask } from '../../src/train/task.js';
-import { searchBounds } from '../../src/train/bounds.js';
 
 let dir: string;
 const base = (): Record<string, unknown> => ({
@@ -139,7 +138,7 @@ describe('task config', () => {
 
   it('gives agents the normalised box with the grid steps of discrete knobs', () => {
     const config = parseTaskConfig({ ...base(), segmenter: { tune: { points_per_side: { min: 8, max: 24 }, prompts: {}, mask_threshold: { min: -1, max: 1 }, pred_iou_thresh: {} } } }, { baseDir: dir });
-    const bounds = searchBounds(tunedKnobSpace(config));
+    const bounds = tunedKnobSpace(config).searchBounds();
     expect(bounds.low).toEqual([-1, -1, -1, -1]);
     expect(bounds.steps).toEqual([2 / 16, 1, 2 * 0.05 / 2, 0]);
   });

@@ -31,10 +31,10 @@ describe('synth options', () => {
   it('names the option, the value and what was expected', () => {
     const e = errorOf(() => parseSynthFrameOptions({ diameter: { median: -2 } }));
     expect(e.code).toBe('CONFIG_INVALID');
-    expect(e.message).toContain('"diameter.median" = -2');
+    expect(e.message).toMatch(/diameter\.median: .*\(found -2\)/);
     expect(e.message).toMatch(/>0/);
-    expect(errorOf(() => parseSynthFrameOptions({ polarity: 'grey' })).message).toMatch(/"polarity" = "grey".*bright.*dark/);
-    expect(errorOf(() => parseSynthFrameOptions({ bitDepth: 12 })).message).toContain('"bitDepth" = 12');
+    expect(errorOf(() => parseSynthFrameOptions({ polarity: 'grey' })).message).toMatch(/polarity: .*bright.*dark.*\(found "grey"\)/);
+    expect(errorOf(() => parseSynthFrameOptions({ bitDepth: 12 })).message).toMatch(/bitDepth: .*\(found 12\)/);
   });
 
   it('suggests the nearest name for an unknown option, also nested', () => {
@@ -42,7 +42,7 @@ describe('synth options', () => {
     expect(e.message).toContain('"diamter"');
     expect(e.hint).toContain('did you mean "diameter"');
     const nested = errorOf(() => parseSynthFrameOptions({ noise: { photon: 3 } }));
-    expect(nested.message).toContain('"noise.photon"');
+    expect(nested.message).toContain('noise.photon: unknown key "photon"');
     expect(nested.hint).toContain('"photons"');
     // frames/drift belong to series, not to a single frame.
     expect(errorOf(() => parseSynthFrameOptions({ frames: 3 })).message).toContain('"frames"');

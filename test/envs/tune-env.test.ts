@@ -67,7 +67,7 @@ describe('TuneEnv', () => {
     expect(report).toEqual({ ok: true, errors: [], warnings: [] });
     expect(env.actionSpace.toJSON()).toEqual({ type: 'box', shape: [3], low: [-1, -1, -1], high: [1, 1, 1], names: filterSpace.names });
     expect(env.observationSpace.size).toBe(FEATURE_NAMES.length);
-    expect(env.searchBounds()).toEqual({ low: [-1, -1, -1], high: [1, 1, 1], steps: [0, 0, 0.025] });
+    expect(filterSpace.searchBounds()).toEqual({ low: [-1, -1, -1], high: [1, 1, 1], steps: [0, 0, 0.025] });
     await env.close();
   });
 

@@ -152,9 +152,9 @@ describe('policies from samstar train', () => {
 
   it('task configs accept ppo/reinforce with their options, naming bad ones', async () => {
     const typo = await task({ name: 'ppo', options: { rolloutSise: 4 } }, 4).catch((e: SamstarError) => e);
-    expect((typo as SamstarError).message).toMatch(/agent\.options\.rolloutSise: unknown option "rolloutSise" for agent "ppo"/);
+    expect((typo as SamstarError).message).toMatch(/invalid options for agent "ppo"\n.*agent\.options\.rolloutSise: unknown key "rolloutSise"/);
     expect((typo as SamstarError).hint).toMatch(/did you mean "rolloutSize"/);
-    await expect(task({ name: 'reinforce', options: { baseline: 'median' } }, 4)).rejects.toThrow(/agent\.options\.baseline = "median" is invalid for agent "reinforce"/);
+    await expect(task({ name: 'reinforce', options: { baseline: 'median' } }, 4)).rejects.toThrow(/invalid options for agent "reinforce"\n.*agent\.options\.baseline: .*\(found "median"\)/);
     const unknown = (await task('pp0', 4).catch((e: SamstarError) => e)) as SamstarError;
     expect(unknown.message).toMatch(/unknown agent "pp0"/);
     expect(unknown.hint).toMatch(/did you mean "ppo"/);

@@ -6,11 +6,11 @@ import { generateSynthFrame } from '../../src/data/synth.js';
 import type { LabelImage } from '../../src/masks/types.js';
 import { parseYoloBoxes } from '../../src/measure/boxes.js';
 import type { Segmentation } from '../../src/segmenters/types.js';
-import { SamstarError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import { compileReward, evaluateReward } from '../../rewards/composite.js';
 import { loadRewardConfig, parseRewardConfig } from '../../rewards/config.js';
 import { addBackgroundMask, mergeNeighbours } from './perturb.js';
+import { thrown } from '../fixtures/thrown.js';
 
 const CONFIGS = join(dirname(fileURLToPath(import.meta.url)), '../../configs/rewards');
 
@@ -29,16 +29,6 @@ const base = {
   total: '0.5*size + 0.3*shape - 0.2*overlap',
 };
 
-/** The error a function throws, as a SamstarError (fails the test if it does not throw one). */
-function thrown(f: () => unknown): SamstarError {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SamstarError);
-    return error as SamstarError;
-  }
-  throw new Error('expected an error');
-}
 
 const emptySegmentation: Segmentation = { width: 256, height: 256, instances: [], knobs: {}, timings: {} };
 

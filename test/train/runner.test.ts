@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { createAgent } from '../../agents/registry.js';
 import type { AskTellAgent } from '../../agents/types.js';
 import { StudyStore, effectiveStatus } from '../../src/store/index.js';
-import { searchBounds } from '../../src/train/bounds.js';
 import { framesForGeneration, runStudy, type EvaluateFn, type RunStudyOptions } from '../../src/train/runner.js';
 import { Rng } from '../../src/util/rng.js';
 import { TOY_SPACE, comparable, toyEvaluate } from './helpers.js';
@@ -51,7 +50,7 @@ function setup(path: string, seed = 7, budget = 30): { store: StudyStore; studyI
 }
 
 function cmaes(seed: number, budget: number): AskTellAgent {
-  return createAgent('cmaes', searchBounds(TOY_SPACE), seed, { popsize: 6 }, { budget });
+  return createAgent('cmaes', TOY_SPACE.searchBounds(), seed, { popsize: 6 }, { budget });
 }
 
 function baseOptions(store: StudyStore, studyId: number, agent: AskTellAgent, budget: number, evaluate: EvaluateFn = toyEvaluate()): RunStudyOptions {

@@ -51,7 +51,8 @@ export const command: CommandModule<object, CompareArgs> = {
     // Heavy modules load only when this command runs: the CLI starts fast for every other command.
     const { loadTaskConfig } = await import('../../config/task.js');
     const { resolveTask } = await import('../../train/task.js');
-    const { runCompare, seedList } = await import('../../compare/compare.js');
+    const { seedList } = await import('../../compare/compare.js');
+    const { compareWithReport } = await import('../../report/compare-report.js');
     const { CompareProgress } = await import('../../compare/progress.js');
     const { formatCompareSummary } = await import('../../compare/format.js');
     const { agentKind, framesPerEvaluationOf, policyVisitBudget } = await import('../../compare/summary.js');
@@ -104,7 +105,7 @@ export const command: CommandModule<object, CompareArgs> = {
         ` → ${rel(out)}\n`,
     );
     try {
-      const result = await runCompare({
+      const result = await compareWithReport({
         task,
         agents,
         seeds,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { averageRanks, holm, mannWhitneyNullDistribution, mannWhitneyU, quantile, spread, tieGroups } from '../../src/report/stats.js';
+import { averageRanks, holm, mannWhitneyNullDistribution, mannWhitneyU, quantile, spread, tieGroups } from '../../src/compare/stats.js';
 
 /**
  * Mann–Whitney U against cases worked by hand (and matching scipy.stats.mannwhitneyu with
