@@ -3,52 +3,73 @@ import { SamstarError } from '../../util/errors.js';
 /**
  * ONNX layouts people actually have for SAM-family models, recognised by their
  * input/output names (and, for the encoder input, its rank).
+ *
+ * The encoder layout says only how the image is fed: `sam-nchw` takes a
+ * normalised, padded [1,3,1024,1024] tensor (SAM, MobileSAM and EdgeSAM
+ * encoders alike: EdgeSAM names its input `image` but preprocesses like SAM),
+ * `sam-hwc` takes [H,W,3] 0–255 and normalises in-graph (samexporter).
  */
-export type EncoderLayout = 'sam-nchw' | 'sam-hwc' | 'edgesam';
+export type EncoderLayout = 'sam-nchw' | 'sam-hwc';
 export type DecoderLayout = 'sam' | 'edgesam';
 
 export interface ValueInfo {
   readonly name: string;
   /** Dimensions, numbers or symbolic names; empty when unknown. */
   readonly shape: readonly (number | string)[];
+  /** Element type as onnxruntime names it ('float32', 'int64', …); '' when unknown. */
+  readonly type?: string;
 }
 
-function describe(kind: string, path: string, inputs: readonly ValueInfo[], outputs: readonly ValueInfo[]): string {
+/** Which graph names the encoder uses for its image input and its embedding output. */
+export interface EncoderNames {
+  readonly input: string;
+  readonly output: string;
+}
+
+export function describe(kind: string, path: string, inputs: readonly ValueInfo[], outputs: readonly ValueInfo[]): string {
   const list = (values: readonly ValueInfo[]): string =>
     values.map((v) => `${v.name}${v.shape.length ? `[${v.shape.join(',')}]` : ''}`).join(', ') || '(none)';
   return `${kind} ${path}: inputs ${list(inputs)}; outputs ${list(outputs)}`;
 }
 
-const KNOWN_LAYOUTS_HINT =
+export const KNOWN_LAYOUTS_HINT =
   'known layouts: SAM/MobileSAM official export (encoder input_image → image_embeddings; decoder image_embeddings, point_coords, ' +
   'point_labels, mask_input, has_mask_input, orig_im_size → masks, iou_predictions, low_res_masks) and EdgeSAM ' +
   '(encoder image → image_embeddings; decoder image_embeddings, point_coords, point_labels → scores, masks)';
 
-export function detectEncoderLayout(path: string, inputs: readonly ValueInfo[], outputs: readonly ValueInfo[]): EncoderLayout {
-  const inNames = inputs.map((v) => v.name);
+/**
+ * Names community exporters give the encoder's embedding output. Any of them is
+ * unambiguous as long as the encoder has exactly one of them.
+ */
+export const EMBEDDING_OUTPUT_NAMES = ['image_embeddings', 'embeddings', 'image_embedding', 'embedding'];
+
+export function detectEncoderLayout(path: string, inputs: readonly ValueInfo[], outputs: readonly ValueInfo[]): { layout: EncoderLayout; names: EncoderNames } {
   const outNames = outputs.map((v) => v.name);
-  if (outNames.some((n) => n.startsWith('high_res_feats') || n === 'backbone_fpn_0')) {
+  if (outNames.some((n) => n.startsWith('high_res_feats') || n === 'backbone_fpn_0' || n === 'image_embed')) {
     throw new SamstarError('MODEL_LAYOUT_UNKNOWN', `${describe('encoder', path, inputs, outputs)} looks like a SAM 2 encoder, which samstar does not support yet`, {
       hint: KNOWN_LAYOUTS_HINT,
     });
   }
-  if (!outNames.includes('image_embeddings')) {
-    throw new SamstarError('MODEL_LAYOUT_UNKNOWN', `${describe('encoder', path, inputs, outputs)} has no "image_embeddings" output, so it matches no known encoder layout`, {
-      hint: KNOWN_LAYOUTS_HINT,
+  const embeddingOutputs = outNames.filter((n) => EMBEDDING_OUTPUT_NAMES.includes(n));
+  if (embeddingOutputs.length !== 1) {
+    const what = embeddingOutputs.length === 0 ? 'has no embedding output' : `has several embedding outputs (${embeddingOutputs.join(', ')})`;
+    throw new SamstarError('MODEL_LAYOUT_UNKNOWN', `${describe('encoder', path, inputs, outputs)} ${what}, so it matches no known encoder layout`, {
+      hint: `the embedding output must be named one of ${EMBEDDING_OUTPUT_NAMES.join(', ')}; ${KNOWN_LAYOUTS_HINT}`,
     });
   }
-  if (inNames.length === 1 && inNames[0] === 'input_image') {
+  // One image input, whatever its name (input_image, image, images, x, …): its rank says the layout.
+  if (inputs.length === 1) {
+    const names = { input: inputs[0].name, output: embeddingOutputs[0] };
     const rank = inputs[0].shape.length;
-    if (rank === 3) return 'sam-hwc';
-    if (rank === 4 || rank === 0) return 'sam-nchw';
+    if (rank === 3) return { layout: 'sam-hwc', names };
+    if (rank === 4 || rank === 0) return { layout: 'sam-nchw', names };
   }
-  if (inNames.length === 1 && inNames[0] === 'image') return 'edgesam';
-  throw new SamstarError('MODEL_LAYOUT_UNKNOWN', `${describe('encoder', path, inputs, outputs)} matches no known encoder layout`, {
+  throw new SamstarError('MODEL_LAYOUT_UNKNOWN', `${describe('encoder', path, inputs, outputs)} matches no known encoder layout (expected one image input of rank 4 [1,3,1024,1024] or rank 3 [H,W,3])`, {
     hint: KNOWN_LAYOUTS_HINT,
   });
 }
 
-const SAM_DECODER_INPUTS = ['image_embeddings', 'point_coords', 'point_labels', 'mask_input', 'has_mask_input', 'orig_im_size'];
+export const SAM_DECODER_INPUTS = ['image_embeddings', 'point_coords', 'point_labels', 'mask_input', 'has_mask_input', 'orig_im_size'];
 
 export function detectDecoderLayout(path: string, inputs: readonly ValueInfo[], outputs: readonly ValueInfo[]): DecoderLayout {
   const inNames = new Set(inputs.map((v) => v.name));
@@ -58,7 +79,9 @@ export function detectDecoderLayout(path: string, inputs: readonly ValueInfo[], 
     return 'edgesam';
   }
   const missing = SAM_DECODER_INPUTS.filter((n) => !inNames.has(n));
-  throw new SamstarError('MODEL_LAYOUT_UNKNOWN', `${describe('decoder', path, inputs, outputs)} matches no known decoder layout` + (missing.length ? ` (missing SAM inputs: ${missing.join(', ')})` : ''), {
+  const missingOut = ['iou_predictions', 'low_res_masks'].filter((n) => !outNames.has(n));
+  const details = [missing.length ? `missing SAM inputs: ${missing.join(', ')}` : '', missingOut.length ? `missing SAM outputs: ${missingOut.join(', ')}` : ''].filter(Boolean).join('; ');
+  throw new SamstarError('MODEL_LAYOUT_UNKNOWN', `${describe('decoder', path, inputs, outputs)} matches no known decoder layout` + (details ? ` (${details})` : ''), {
     hint: KNOWN_LAYOUTS_HINT,
   });
 }

@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { SamstarError } from '../../util/errors.js';
+import { batchingWorks, probeEmbedding, withSymbolicBatch } from './decoder-batch.js';
+import { ortMessage, probeDecoder, type DecoderHandle } from './decoder-run.js';
+import { checkDecoderContract, checkEncoderContract } from './onnx-contract.js';
+import { detectDecoderLayout, detectEncoderLayout, type DecoderLayout, type EncoderLayout, type EncoderNames, type ValueInfo } from './onnx-layout.js';
 import { pruneToOutputs } from './prune-graph.js';
-import { detectDecoderLayout, detectEncoderLayout, type DecoderLayout, type EncoderLayout, type ValueInfo } from './onnx-layout.js';
 
 export interface ModelFiles {
   readonly encoder: string;
@@ -12,11 +16,19 @@ export interface ModelFiles {
 
 export interface LoadedModel {
   readonly files: ModelFiles;
+  /** sha256 of the two .onnx files as given (external weight files are not hashed). */
   readonly sha256: { encoder: string; decoder: string };
   readonly encoderLayout: EncoderLayout;
+  /** The encoder's image input and embedding output names (community exports vary). */
+  readonly encoderNames: EncoderNames;
   readonly decoderLayout: DecoderLayout;
   readonly encoder: ort.InferenceSession;
   readonly decoder: ort.InferenceSession;
+  /**
+   * True when the decoder answers many prompts per call with answers identical
+   * whatever the batch (checked at load, decoder-batch.ts); false: one prompt per call.
+   */
+  readonly batchDecoding: boolean;
 }
 
 export interface SessionSettings {
@@ -27,78 +39,142 @@ export interface SessionSettings {
    * the full-size `masks` output is rebuilt on the host only where needed.
    */
   readonly pruneDecoder?: boolean;
+  /** Try batched decoding (default true); false keeps one prompt per decoder call. */
+  readonly batchDecoding?: boolean;
 }
 
 function valueInfos(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
-  return meta.map((m) => ({ name: m.name, shape: m.isTensor ? [...m.shape] : [] }));
+  return meta.map((m) => ({ name: m.name, shape: m.isTensor ? [...m.shape] : [], type: m.isTensor ? m.type : 'non-tensor' }));
 }
 
 function sessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
   return { intraOpNumThreads: settings.intraOpThreads ?? 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
 }
 
-async function openSession(path: string, role: 'encoder' | 'decoder', settings: SessionSettings): Promise<{ session: ort.InferenceSession; sha256: string; bytes: Buffer }> {
-  let bytes: Buffer;
+function notReadable(role: string, path: string, cause: unknown): SamstarError {
+  return new SamstarError('MODEL_NOT_FOUND', `${role} model file ${path} cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
+    hint: `pass an existing ONNX file with --${role}`,
+    cause,
+  });
+}
+
+async function sha256File(path: string, role: string): Promise<string> {
+  const hash = createHash('sha256');
   try {
-    bytes = await readFile(path);
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   } catch (cause) {
-    throw new SamstarError('MODEL_NOT_FOUND', `${role} model file ${path} cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-      hint: `pass an existing ONNX file with --${role}`,
-      cause,
-    });
+    throw notReadable(role, path, cause);
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return hash.digest('hex');
+}
+
+/**
+ * A session opened from the file path, not from bytes: onnxruntime then finds
+ * external weights (`model.onnx.data` next to the model, how encoders over
+ * 2 GB such as ViT-H are stored) relative to the model's folder, whatever the
+ * working directory. From bytes it resolves them against the working directory
+ * and refuses paths that escape it.
+ */
+async function openSession(path: string, role: 'encoder' | 'decoder', settings: SessionSettings): Promise<ort.InferenceSession> {
   try {
-    const session = await ort.InferenceSession.create(bytes, sessionOptions(settings));
-    return { session, sha256, bytes };
+    return await ort.InferenceSession.create(path, sessionOptions(settings));
   } catch (cause) {
-    const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-    throw new SamstarError('MODEL_INVALID', `${role} model file ${path} is not a loadable ONNX model: ${detail}`, {
-      hint: 'expected a SAM / MobileSAM / EdgeSAM ONNX export',
+    throw new SamstarError('MODEL_INVALID', `${role} model file ${path} is not a loadable ONNX model: ${ortMessage(cause)}`, {
+      hint: 'expected a SAM / MobileSAM / EdgeSAM ONNX export (with its .data file next to it when the weights are stored externally)',
       cause,
     });
   }
 }
 
-/** Load an encoder + decoder pair and detect their layouts; clear errors for missing, corrupt or unknown files. */
+/**
+ * Load an encoder + decoder pair, detect their layouts and check them against
+ * the contract samstar feeds (onnx-contract.ts), so a bad export is refused
+ * here with the file, tensor, expected and found shape, not at the first image.
+ */
 export async function loadModel(files: ModelFiles, settings: SessionSettings = {}): Promise<LoadedModel> {
-  const enc = await openSession(files.encoder, 'encoder', settings);
-  const dec = await openSession(files.decoder, 'decoder', settings);
+  const encoderSha = await sha256File(files.encoder, 'encoder');
+  let decoderBytes: Buffer;
   try {
-    const encoderLayout = detectEncoderLayout(files.encoder, valueInfos(enc.session.inputMetadata), valueInfos(enc.session.outputMetadata));
-    const decoderLayout = detectDecoderLayout(files.decoder, valueInfos(dec.session.inputMetadata), valueInfos(dec.session.outputMetadata));
-    let decoder = dec.session;
-    if (decoderLayout === 'sam' && (settings.pruneDecoder ?? true)) {
-      const pruned = await prunedDecoder(dec.bytes, settings);
-      if (pruned) {
-        await dec.session.release();
-        decoder = pruned;
+    decoderBytes = await readFile(files.decoder);
+  } catch (cause) {
+    throw notReadable('decoder', files.decoder, cause);
+  }
+  const decoderSha = createHash('sha256').update(decoderBytes).digest('hex');
+  const encoder = await openSession(files.encoder, 'encoder', settings);
+  const opened: ort.InferenceSession[] = [encoder];
+  try {
+    const encIn = valueInfos(encoder.inputMetadata);
+    const encOut = valueInfos(encoder.outputMetadata);
+    const { layout: encoderLayout, names: encoderNames } = detectEncoderLayout(files.encoder, encIn, encOut);
+    checkEncoderContract(files.encoder, encoderLayout, encoderNames, encIn, encOut);
+
+    const full = await openSession(files.decoder, 'decoder', settings);
+    opened.push(full);
+    const decIn = valueInfos(full.inputMetadata);
+    const decOut = valueInfos(full.outputMetadata);
+    const decoderLayout = detectDecoderLayout(files.decoder, decIn, decOut);
+    checkDecoderContract(files.decoder, decoderLayout, decIn, decOut);
+    // What the decoder really returns (symbolic output shapes hide a single-mask export).
+    await probeDecoder({ session: full, layout: decoderLayout, path: files.decoder }, probeEmbedding(), [{ x: 512.5, y: 512.5 }]);
+
+    const graph = decoderLayout === 'sam' && (settings.pruneDecoder ?? true) ? prunedBytes(decoderBytes) : decoderBytes;
+    let decoder = graph === decoderBytes ? full : ((await tryCreate(graph, settings)) ?? full);
+    opened.push(decoder);
+    let batchDecoding = false;
+    if (settings.batchDecoding ?? true) {
+      const batched = await batchedDecoder(graph, decoderLayout, files.decoder, settings);
+      if (batched) {
+        opened.push(batched);
+        decoder = batched;
+        batchDecoding = true;
       }
     }
-    return {
-      files,
-      sha256: { encoder: enc.sha256, decoder: dec.sha256 },
-      encoderLayout,
-      decoderLayout,
-      encoder: enc.session,
-      decoder,
-    };
+    for (const s of new Set(opened)) if (s !== encoder && s !== decoder) await s.release();
+    return { files, sha256: { encoder: encoderSha, decoder: decoderSha }, encoderLayout, encoderNames, decoderLayout, encoder, decoder, batchDecoding };
   } catch (error) {
-    await enc.session.release();
-    await dec.session.release();
+    for (const s of new Set(opened)) await s.release().catch(() => undefined);
     throw error;
   }
 }
 
 /**
- * The decoder without its full-size `masks` branch, or null when the graph can't
- * be pruned (then the full decoder is used; results are the same, only slower).
+ * The decoder without its full-size `masks` branch, or the original bytes when
+ * the graph can't be pruned (then the full decoder is used; results are the
+ * same, only slower).
  */
-async function prunedDecoder(bytes: Buffer, settings: SessionSettings): Promise<ort.InferenceSession | null> {
+function prunedBytes(bytes: Uint8Array): Uint8Array {
   try {
-    const pruned = pruneToOutputs(bytes, ['iou_predictions', 'low_res_masks']);
-    return await ort.InferenceSession.create(pruned.bytes, sessionOptions(settings));
+    return pruneToOutputs(bytes, ['iou_predictions', 'low_res_masks']).bytes;
+  } catch {
+    return bytes;
+  }
+}
+
+/**
+ * A session from rewritten bytes, or null (e.g. a decoder whose weights sit in an external file).
+ * `quiet`: onnxruntime's own error log is silenced, for the batching probe whose failure is an
+ * expected answer (the errors still reach samstar as exceptions).
+ */
+async function tryCreate(bytes: Uint8Array, settings: SessionSettings, quiet = false): Promise<ort.InferenceSession | null> {
+  try {
+    return await ort.InferenceSession.create(bytes, { ...sessionOptions(settings), ...(quiet ? { logSeverityLevel: 4 as const } : {}) });
   } catch {
     return null;
   }
+}
+
+/** The decoder with a symbolic batch axis when it passes the batching probe, else null. */
+async function batchedDecoder(bytes: Uint8Array, layout: DecoderLayout, path: string, settings: SessionSettings): Promise<ort.InferenceSession | null> {
+  let rewritten: Uint8Array;
+  try {
+    rewritten = withSymbolicBatch(bytes);
+  } catch {
+    return null;
+  }
+  const session = await tryCreate(rewritten, settings, true);
+  if (!session) return null;
+  const handle: DecoderHandle = { session, layout, path };
+  if (await batchingWorks(handle)) return session;
+  await session.release();
+  return null;
 }

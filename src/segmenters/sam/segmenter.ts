@@ -1,26 +1,27 @@
-import { join } from 'node:path';
 import type { Frame } from '../../image/frame.js';
 import { LruCache } from '../../util/lru.js';
-import { packageRoot } from '../../util/package-root.js';
 import type { KnobSpace, KnobValues } from '../knobs.js';
 import type { Segmentation, Segmenter } from '../types.js';
 import { DirectProposalSource, fullCropLogits, type DirectProposal } from './direct-source.js';
 import { filterKnobsOf, runFilterStage, type FilterStats } from './filter.js';
 import type { CropBox } from './grid.js';
 import { affectsProposals, samKnobSpace } from './knob-specs.js';
+import { bundledModelFiles, defaultModelName } from './bundled-models.js';
 import { loadModel, type LoadedModel, type ModelFiles } from './onnx-model.js';
 import { buildProposal, proposalBytes, type Proposal } from './proposal.js';
 import { SummaryProposalSource, type CropProposals } from './proposal-source.js';
-import { decodePrompt, encodeCrop, type DecoderAnswer, type Embedding } from './propose.js';
+import { decodePrompts, encodeCrop, type DecoderAnswer, type Embedding } from './propose.js';
 import { blobOptionsOf, planPrompts, type CropPlan } from './prompts.js';
 import { BlobDetector } from '../../image/blob-detector.js';
 import type { Blob } from '../../image/blobs.js';
 import { cropTaps, LOW_RES } from './upsample.js';
 
 export interface SamSegmenterOptions {
-  /** Encoder + decoder ONNX files; the bundled reference model when absent. */
+  /** Encoder + decoder ONNX files; the default bundled model (defaultModelFiles) when absent. */
   readonly files?: ModelFiles;
   readonly intraOpThreads?: number;
+  /** Decode many prompts per decoder call where the graph allows it (default true; onnx-model.ts). */
+  readonly batchDecoding?: boolean;
   /** Byte budgets of the stage caches. */
   readonly embeddingCacheBytes?: number;
   readonly proposalCacheBytes?: number;
@@ -34,10 +35,14 @@ export interface SamSegmenterOptions {
   readonly onDecodeProgress?: (done: number, total: number) => void;
 }
 
-/** The bundled model: a small stand-in with SAM's exact ONNX contract (not SAM). */
+/** The hand-written bundled model (samstar-ref, not SAM): tiny and instant, what the tests run the pipeline on. */
 export function referenceModelFiles(): ModelFiles {
-  const dir = join(packageRoot(), 'models', 'reference');
-  return { encoder: join(dir, 'encoder.onnx'), decoder: join(dir, 'decoder.onnx') };
+  return bundledModelFiles('reference');
+}
+
+/** The model used when no files are given: samstar-learned (not SAM), or SAMSTAR_MODEL's choice. */
+export function defaultModelFiles(): ModelFiles {
+  return bundledModelFiles(defaultModelName());
 }
 
 /**
@@ -69,7 +74,7 @@ export class SamSegmenter implements Segmenter {
   }
 
   static async load(options: SamSegmenterOptions = {}): Promise<SamSegmenter> {
-    const model = await loadModel(options.files ?? referenceModelFiles(), { intraOpThreads: options.intraOpThreads });
+    const model = await loadModel(options.files ?? defaultModelFiles(), { intraOpThreads: options.intraOpThreads, batchDecoding: options.batchDecoding });
     return new SamSegmenter(model, options);
   }
 
@@ -142,13 +147,16 @@ export class SamSegmenter implements Segmenter {
   }
 
   /**
-   * Every prompt of every crop, in order, with a `decode()` that encodes its crop (once, only when
-   * first needed) and runs the decoder on it. Timings: encode = the encoder, propose = the rest.
+   * Every prompt of every crop, in order, in batches of `points_per_batch` (as segment-anything's
+   * generator batches its points): `visit` gets a batch's prompt indices and a `decode(indices)` that
+   * encodes the crop (once, only when first needed) and decodes those prompts — in one decoder call
+   * when the model batches (onnx-model.ts), one call per prompt otherwise; the answers are the same
+   * either way. Timings: encode = the encoder, propose = the rest.
    */
-  private async forEachPrompt(
+  private async forEachBatch(
     frame: Frame,
     values: KnobValues,
-    visit: (plan: CropPlan, crop: number, prompt: number, decode: () => Promise<DecoderAnswer>) => Promise<void>,
+    visit: (plan: CropPlan, crop: number, prompts: readonly number[], decode: (prompts: readonly number[]) => Promise<DecoderAnswer[]>) => Promise<void>,
   ): Promise<{ plans: CropPlan[]; timings: { encode: number; propose: number } }> {
     const plans = this.plan(frame, values);
     const total = plans.reduce((n, p) => n + p.prompts.length, 0);
@@ -161,17 +169,18 @@ export class SamSegmenter implements Segmenter {
       const cropStart = performance.now();
       let cropEncodeMs = 0;
       let embedding: Embedding | undefined;
-      const decodeAt = async (p: number): Promise<DecoderAnswer> => {
+      const decodeAt = async (indices: readonly number[]): Promise<DecoderAnswer[]> => {
+        if (indices.length === 0) return [];
         if (!embedding) {
           const t0 = performance.now();
           embedding = await this.embedding(frame, plan.crop);
           cropEncodeMs += performance.now() - t0;
         }
-        return decodePrompt(this.model, embedding, plan.prompts[p], plan.width, plan.height);
+        return decodePrompts(this.model, embedding, indices.map((p) => plan.prompts[p]), plan.width, plan.height);
       };
       for (let start = 0; start < plan.prompts.length; start += batch) {
         const end = Math.min(plan.prompts.length, start + batch);
-        for (let p = start; p < end; p++) await visit(plan, c, p, () => decodeAt(p));
+        await visit(plan, c, Array.from({ length: end - start }, (_, i) => start + i), decodeAt);
         done += end - start;
         this.options.onDecodeProgress?.(done, total);
       }
@@ -189,23 +198,41 @@ export class SamSegmenter implements Segmenter {
     const perCrop: Proposal[][] = [];
     const taps = new Map<number, ReturnType<typeof cropTaps>>();
     const tapsOf = (plan: CropPlan, c: number) => taps.get(c) ?? taps.set(c, cropTaps(plan.width, plan.height)).get(c)!;
-    const { plans, timings } = await this.forEachPrompt(frame, values, async (plan, c, p, decode) => {
-      const prompt = plan.prompts[p];
-      const promptKey = `${frame.hash}|${plan.crop.box.join(',')}|${prompt.x},${prompt.y}|${prompt.box?.join(',') ?? ''}`;
-      let three = this.promptAnswers?.get(promptKey);
-      if (three) {
-        this.decoderCounts.reused++;
-      } else {
-        const answer = await decode();
-        three = [0, 1, 2].map((t) =>
+    const { plans, timings } = await this.forEachBatch(frame, values, async (plan, c, indices, decode) => {
+      const keyOf = (p: number): string => {
+        const prompt = plan.prompts[p];
+        return `${frame.hash}|${plan.crop.box.join(',')}|${prompt.x},${prompt.y}|${prompt.box?.join(',') ?? ''}`;
+      };
+      // Prompts seen before on this frame and crop come from the per-prompt cache; the rest go to the decoder together.
+      // A prompt repeated within the batch is decoded once, like a cache hit.
+      const answers = new Map<string, readonly Proposal[]>();
+      const missing: number[] = [];
+      const missingKeys = new Set<string>();
+      for (const p of indices) {
+        const key = keyOf(p);
+        if (answers.has(key) || missingKeys.has(key)) continue;
+        const three = this.promptAnswers?.get(key);
+        if (three) answers.set(key, three);
+        else {
+          missing.push(p);
+          missingKeys.add(key);
+        }
+      }
+      const decoded = await decode(missing);
+      missing.forEach((p, i) => {
+        const prompt = plan.prompts[p];
+        const answer = decoded[i];
+        const three = [0, 1, 2].map((t) =>
           buildProposal({ crop: c, prompt: p, token: t + 1, iou: answer.iou[t], point: [prompt.x, prompt.y], plane: answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES) }, tapsOf(plan, c)),
         );
-        this.promptAnswers?.set(promptKey, three);
-        this.decoderCounts.decoded++;
-      }
+        this.promptAnswers?.set(keyOf(p), three);
+        answers.set(keyOf(p), three);
+      });
+      this.decoderCounts.decoded += missing.length;
+      this.decoderCounts.reused += indices.length - missing.length;
       // The same answer under this set's crop and prompt indices (the summaries are shared, never copied).
       perCrop[c] ??= [];
-      for (const q of three) perCrop[c].push(q.crop === c && q.prompt === p ? q : { ...q, crop: c, prompt: p });
+      for (const p of indices) for (const q of answers.get(keyOf(p))!) perCrop[c].push(q.crop === c && q.prompt === p ? q : { ...q, crop: c, prompt: p });
     });
     const crops: CropProposals[] = plans.map((plan, c) => ({ crop: { box: plan.crop.box }, taps: tapsOf(plan, c), proposals: perCrop[c] ?? [] }));
     const source = new SummaryProposalSource(frame.width, frame.height, crops);
@@ -221,13 +248,15 @@ export class SamSegmenter implements Segmenter {
   async proposeDirect(frame: Frame, knobs: KnobValues): Promise<DirectProposalSource> {
     const values = this.knobs.resolve(knobs);
     const proposals: DirectProposal[] = [];
-    const { plans } = await this.forEachPrompt(frame, values, async (plan, c, prompt, decode) => {
-      const answer = await decode();
+    const { plans } = await this.forEachBatch(frame, values, async (plan, c, indices, decode) => {
+      const answers = await decode(indices);
       const taps = cropTaps(plan.width, plan.height);
-      for (let t = 0; t < 3; t++) {
-        const plane = answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES);
-        proposals.push({ crop: c, iou: answer.iou[t], point: [plan.prompts[prompt].x, plan.prompts[prompt].y], logits: fullCropLogits(plane, taps) });
-      }
+      indices.forEach((prompt, i) => {
+        for (let t = 0; t < 3; t++) {
+          const plane = answers[i].lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES);
+          proposals.push({ crop: c, iou: answers[i].iou[t], point: [plan.prompts[prompt].x, plan.prompts[prompt].y], logits: fullCropLogits(plane, taps) });
+        }
+      });
     });
     return new DirectProposalSource(frame.width, frame.height, plans.map((p) => ({ box: p.crop.box })), proposals);
   }
