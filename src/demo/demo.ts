@@ -42,8 +42,8 @@ export interface DemoResult {
 
 /**
  * The whole idea in one run, on data it makes itself: synthetic fluorescence
- * nuclei with hidden ground truth; SAM's automatic mask generator (the bundled
- * reference model) with the reference default knobs; CMA-ES tuning the filter
+ * nuclei with hidden ground truth; SAM's automatic mask generator (on the bundled
+ * model, not SAM) with SAM's default knobs; CMA-ES tuning the filter
  * knobs against a physics reward (size, shape, coverage, overlap — no labels);
  * then both knob settings scored against the hidden labels, with side-by-side
  * overlays (default | tuned) to look at, and an HTML report (OUT/report.html).

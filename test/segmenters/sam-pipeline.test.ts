@@ -12,11 +12,15 @@ import { loadModel } from '../../src/segmenters/sam/onnx-model.js';
 import { scaleCoords } from '../../src/segmenters/sam/preprocess.js';
 import { decodePrompt, encodeCrop } from '../../src/segmenters/sam/propose.js';
 import { SamSegmenter, referenceModelFiles } from '../../src/segmenters/sam/segmenter.js';
+import { BUNDLED_MODELS, bundledModelFiles, type BundledModelName } from '../../src/segmenters/sam/bundled-models.js';
 import { cropTaps } from '../../src/segmenters/sam/upsample.js';
 import { filterKnobsOf, runFilterStage } from '../../src/segmenters/sam/filter.js';
 import type { Instance } from '../../src/segmenters/types.js';
 import { isSamstarError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
+
+// Both bundled models must meet SAM's contract: the hand-written one and the learned default.
+const BUNDLED = Object.keys(BUNDLED_MODELS) as BundledModelName[];
 
 function smallFrame(seed: number, width = 160, height = 128): Frame {
   return generateSynthFrame({ width, height, count: 12, diameter: { median: 14, sigma: 0.2 } }, new Rng(seed), `synth-${seed}`).frame;
@@ -28,8 +32,8 @@ function normalise(instances: Instance[]): unknown {
 }
 
 describe('SAM ONNX layouts', () => {
-  it('detects the bundled files as the official SAM layout', async () => {
-    const model = await loadModel(referenceModelFiles());
+  it.each(BUNDLED)('detects the bundled %s files as the official SAM layout', async (name) => {
+    const model = await loadModel(bundledModelFiles(name));
     expect(model.encoderLayout).toBe('sam-nchw');
     expect(model.decoderLayout).toBe('sam');
     expect(model.sha256.encoder).toMatch(/^[0-9a-f]{64}$/);
@@ -75,9 +79,9 @@ describe('SAM ONNX layouts', () => {
 });
 
 describe('host upsampling of low-res logits', () => {
-  it('equals the decoder’s own `masks` output at orig_im_size', async () => {
-    const model = await loadModel(referenceModelFiles(), { pruneDecoder: false });
-    const pruned = await loadModel(referenceModelFiles());
+  it.each(BUNDLED)('equals the decoder’s own `masks` output at orig_im_size (%s model)', async (name) => {
+    const model = await loadModel(bundledModelFiles(name), { pruneDecoder: false });
+    const pruned = await loadModel(bundledModelFiles(name));
     expect(pruned.decoder.outputNames).toEqual(['iou_predictions', 'low_res_masks']);
     for (const [w, h] of [
       [150, 110],

@@ -23,7 +23,7 @@ export const command: CommandModule<object, SegmentArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
       .option('segmenter', { type: 'string', choices: ['sam', 'blobs'], describe: "SAM-style automatic mask generator on ONNX, or the LoG blob segmenter (no model); default sam (with --policy: the policy's)" })
       .option('prompts', { type: 'string', choices: ['grid', 'blobs', 'grid+blobs'], describe: 'SAM prompt strategy (sets the "prompts" knob)' })
-      .option('encoder', { type: 'string', describe: 'SAM / MobileSAM encoder ONNX (default: the bundled reference model)' })
+      .option('encoder', { type: 'string', describe: 'SAM / MobileSAM encoder ONNX (default: the bundled samstar-learned model, not SAM; SAMSTAR_MODEL=reference picks the hand-written one)' })
       .option('decoder', { type: 'string', describe: 'SAM / MobileSAM decoder ONNX (with --encoder)' })
       .option('knobs', { type: 'string', describe: 'knob values: a JSON/YAML file or inline JSON (samstar knobs lists them)' })
       .option('policy', { type: 'string', describe: 'policy folder (OUT/policy of samstar train): chooses the knobs per frame; they are recorded in each NAME.json with the policy id' })

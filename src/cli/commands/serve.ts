@@ -34,7 +34,7 @@ export const command: CommandModule<object, ServeArgs> = {
       .option('policy', { type: 'string', describe: 'policy folder (samstar train writes OUT/policy/) choosing the knobs per frame' })
       .option('knobs', { type: 'string', describe: 'fixed knob values: a JSON/YAML file or inline JSON (instead of --policy)' })
       .option('segmenter', { type: 'string', choices: ['sam', 'blobs'], describe: "SAM-style automatic mask generator on ONNX, or the LoG blob segmenter; default sam (with --policy: the policy's)" })
-      .option('encoder', { type: 'string', describe: 'SAM / MobileSAM encoder ONNX (default: the bundled reference model)' })
+      .option('encoder', { type: 'string', describe: 'SAM / MobileSAM encoder ONNX (default: the bundled samstar-learned model, not SAM; SAMSTAR_MODEL=reference picks the hand-written one)' })
       .option('decoder', { type: 'string', describe: 'SAM / MobileSAM decoder ONNX (with --encoder)' })
       .option('reward', { type: 'string', describe: 'reward config (YAML): its total and terms go into every answer' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to bind (loopback by default; anything else, e.g. 0.0.0.0, needs --token)' })

@@ -34,7 +34,7 @@ export const command: CommandModule<object, WatchArgs> = {
       .option('adapt', { type: 'boolean', default: false, describe: "online adaptation: a short CMA-ES per frame over the filter-stage knobs, warm-started from the previous frame's" })
       .option('reward', { type: 'string', describe: "reward config (YAML) for the live reward terms and --adapt (default: the policy's training reward)" })
       .option('segmenter', { type: 'string', choices: ['sam', 'blobs'], describe: "segmenter (default: the policy's, else sam)" })
-      .option('encoder', { type: 'string', describe: 'SAM / MobileSAM encoder ONNX (default: the bundled reference model)' })
+      .option('encoder', { type: 'string', describe: 'SAM / MobileSAM encoder ONNX (default: the bundled samstar-learned model, not SAM; SAMSTAR_MODEL=reference picks the hand-written one)' })
       .option('decoder', { type: 'string', describe: 'SAM / MobileSAM decoder ONNX (with --encoder)' })
       .option('threads', { type: 'number', default: 1, describe: 'onnxruntime threads' })
       .option('existing', { type: 'boolean', default: false, describe: 'also segment the images already in the folder at start' })
