@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from PIL import Image
 from scipy import ndimage
 
-from net import PAD_GREY
+from net import COORD_UNIT, PAD_GREY
 
 IMAGE_EXT = ('.png', '.tif', '.tiff', '.jpg', '.jpeg')
 WORKING = 256
@@ -128,10 +128,9 @@ class Sampler:
     """Random training crops and prompts. Deterministic for a seed (numpy Generator)."""
 
     def __init__(self, sets, weights, crop=128, prompts=8, seed=0):
-        self.sets = [s for s in sets if s]
-        total = sum(weights[: len(sets)])
-        self.weights = np.array([w / total for s, w in zip(sets, weights) if s])
-        self.weights = self.weights / self.weights.sum()
+        kept = [(s, w) for s, w in zip(sets, weights) if s]
+        self.sets = [s for s, _ in kept]
+        self.weights = np.array([w for _, w in kept]) / sum(w for _, w in kept)
         self.crop = crop
         self.prompts = prompts
         self.rng = np.random.default_rng(seed)
@@ -189,13 +188,13 @@ class Sampler:
             v = v + rng.normal(0, rng.uniform(0.01, 0.08), v.shape)
         return np.clip(v * 255, 0, 255).astype(np.float32)
 
-    def prompts_for(self, labels):
+    def prompts_for(self, labels, geometry):
         """K prompts for one crop, SAM-style: interior and random points on objects, points on the
-        background, boxes. Returns arrays: cx, cy, box [K,4], has_box, box_only, kind (0 point on an
+        background, boxes. `geometry` is instance_geometry(labels). Returns arrays: cx, cy, box [K,4], has_box, box_only, kind (0 point on an
         object, 1 background point, 2 box), and targets [K,4,S,S] (uint8) + target object [K,S,S]."""
         rng = self.rng
         k = self.prompts
-        ids, points, centroids, boxes = instance_geometry(labels)
+        ids, points, _, boxes = geometry
         cx = np.zeros(k, np.float32)
         cy = np.zeros(k, np.float32)
         box = np.zeros((k, 4), np.float32)
@@ -246,10 +245,9 @@ class Sampler:
             obj[i] = mask
         return dict(cx=cx, cy=cy, box=box, has_box=has_box, box_only=box_only, kind=kind, targets=targets, object=obj)
 
-    def dense_targets(self, labels):
+    def dense_targets(self, labels, geometry):
         """Per-pixel targets for the auxiliary heads: foreground [S,S], centre offsets [2,S,S] (units of 32 px)."""
-        from net import COORD_UNIT
-        ids, _, centroids, _ = instance_geometry(labels)
+        ids, _, centroids, _ = geometry
         offsets = np.zeros((2,) + labels.shape, np.float32)
         if ids.size:
             lut_x = np.zeros(labels.max() + 1, np.float32)
@@ -267,8 +265,9 @@ class Sampler:
         for _ in range(size):
             grey, labels = self.crop_sample()
             greys.append(grey)
-            prompts.append(self.prompts_for(labels))
-            fg, off = self.dense_targets(labels)
+            geometry = instance_geometry(labels)  # once per crop: both target builders need it
+            prompts.append(self.prompts_for(labels, geometry))
+            fg, off = self.dense_targets(labels, geometry)
             fgs.append(fg)
             offs.append(off)
         out = {key: torch.from_numpy(np.stack([p[key] for p in prompts])) for key in prompts[0]}

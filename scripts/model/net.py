@@ -1,30 +1,29 @@
 """samstar-learned: a small promptable segmenter trained for SAM 1's exact ONNX contract (it is not SAM).
 
-Entry points: `Encoder` (image → 16 feature maps at the 256² working resolution) and
-`PromptHead` (features + one click or box per prompt → 4 mask logits + 4 predicted IoUs).
-`export.py` wraps both in SAM's input/output names; `train.py` trains them.
+Entry points: `Encoder` (image → 11 raw maps at the 256² working resolution), `pack_features`
+(raw maps → the 16 maps the embedding stores) and `PromptHead` (stored maps + one click or box per
+prompt → 4 mask logits + 4 predicted IoUs). `export.py` wraps them in SAM's input/output names;
+`train.py` trains them.
 
 Design (why it is shaped like this):
 - Everything is decided at 256², the resolution of SAM's `low_res_masks`: one working pixel is a
-  4×4 block of the 1024² SAM frame. The encoder's 16 channels per 256² pixel are packed row-major
-  into the [256, 64, 64] embedding (a reshape, no data movement), so the decoder reads full-detail
-  maps without any learned upsampling per prompt.
-- Channels 0–9 (F) describe appearance ("what kind of thing is here"), channels 10–15 (E) are an
-  instance embedding: channels 10 and 11 are trained as offsets to the object's centre in units of
+  4×4 block of the 1024² SAM frame. The 16 stored maps of 256² are packed row-major into the
+  [256, 64, 64] embedding (a reshape, no data movement), so the decoder reads full-detail maps
+  without any learned upsampling per prompt.
+- Raw channels 0–5 (F) describe appearance ("what kind of thing is here"), channels 6–10 (E) are an
+  instance embedding: channels 6 and 7 are trained as offsets to the object's centre in units of
   32 px (spatial embeddings, Neven et al. CVPR 2019), so pixels of one object share one
   E + coordinate value and touching objects of equal intensity still come apart.
 - The per-prompt work is deliberately tiny (SAM's split: prompt-independent work in the encoder):
   a 2-layer MLP on the features under the click gives per-token weights, and each token's logit
   map is a linear read of F minus a weighted squared distance in embedding space, minus a
-  distance prior. That is a few million multiply-adds per prompt.
+  distance prior; with e and e² stored that is one MatMul over the 16 maps per prompt.
 - Tokens: 0 = single-mask answer (the object), 1 = the object, 2 = the object with what touches
   it, 3 = a larger region (the cluster it belongs to). The IoU head predicts each mask's IoU with
   the clicked object from prompt features and (detached) statistics of the mask itself.
 
 Shapes: B crops, K prompts per crop, H×W working pixels (256×256 at inference).
 """
-import math
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -50,7 +49,7 @@ def norm(c):
     return nn.GroupNorm(max(1, c // 8), c)
 
 
-def conv_bn(cin, cout, k=1, stride=1, groups=1, dilation=1, act=True):
+def conv_norm(cin, cout, k=1, stride=1, groups=1, dilation=1, act=True):
     layers = [nn.Conv2d(cin, cout, k, stride, padding=dilation * (k // 2), dilation=dilation, groups=groups, bias=False),
               norm(cout)]
     if act:
@@ -64,7 +63,7 @@ class InvertedResidual(nn.Module):
     def __init__(self, c, expand=2, dilation=1):
         super().__init__()
         h = c * expand
-        self.body = nn.Sequential(conv_bn(c, h), conv_bn(h, h, 3, groups=h, dilation=dilation), conv_bn(h, c, act=False))
+        self.body = nn.Sequential(conv_norm(c, h), conv_norm(h, h, 3, groups=h, dilation=dilation), conv_norm(h, c, act=False))
 
     def forward(self, x):
         return x + self.body(x)
@@ -73,7 +72,7 @@ class InvertedResidual(nn.Module):
 class Down(nn.Module):
     def __init__(self, cin, cout):
         super().__init__()
-        self.body = nn.Sequential(conv_bn(cin, cin, 3, stride=2, groups=cin), conv_bn(cin, cout))
+        self.body = nn.Sequential(conv_norm(cin, cin, 3, stride=2, groups=cin), conv_norm(cin, cout))
 
     def forward(self, x):
         return self.body(x)
@@ -84,7 +83,7 @@ class Up(nn.Module):
 
     def __init__(self, cin, cskip, cout):
         super().__init__()
-        self.fuse = conv_bn(cin + cskip, cout)
+        self.fuse = conv_norm(cin + cskip, cout)
         self.block = InvertedResidual(cout)
 
     def forward(self, x, skip):
@@ -98,7 +97,7 @@ class Encoder(nn.Module):
     def __init__(self, widths=(16, 32, 64, 96, 128)):
         super().__init__()
         w0, w1, w2, w3, w4 = widths
-        self.stem = nn.Sequential(conv_bn(1, w0, 3), InvertedResidual(w0))
+        self.stem = nn.Sequential(conv_norm(1, w0, 3), InvertedResidual(w0))
         self.d1 = nn.Sequential(Down(w0, w1), InvertedResidual(w1))
         self.d2 = nn.Sequential(Down(w1, w2), InvertedResidual(w2), InvertedResidual(w2))
         self.d3 = nn.Sequential(Down(w2, w3), InvertedResidual(w3), InvertedResidual(w3, dilation=2))
@@ -125,16 +124,16 @@ class Encoder(nn.Module):
         return self.head(y)
 
 
-def pack_features(raw, x0=0.0, y0=0.0):
+def pack_features(raw):
     """Raw network output [B,11,H,W] → the 16 stored maps [B,16,H,W]: F (6), e (5), e² (5), where
-    e = E + (x/32, y/32, 0, 0, 0) with x, y the working-pixel coordinates of the frame (offset x0, y0).
+    e = E + (x/32, y/32, 0, 0, 0) with x, y the working-pixel coordinates of the crop or frame.
 
     Why: the decoder's embedding distance Σ w_m (e_m(p) − e_m(c))² expands into terms linear in e
     and e², so with e and e² stored, every token's logit map is ONE MatMul over the 16 stored maps
     plus a separable distance prior: the per-prompt cost stays near the size of its output."""
     _, _, h, w = raw.shape
-    xs = (torch.cumsum(torch.ones_like(raw[0, 0, 0]), 0) - 1 + x0) / COORD_UNIT
-    ys = (torch.cumsum(torch.ones_like(raw[0, 0, :, 0]), 0) - 1 + y0) / COORD_UNIT
+    xs = (torch.cumsum(torch.ones_like(raw[0, 0, 0]), 0) - 1) / COORD_UNIT
+    ys = (torch.cumsum(torch.ones_like(raw[0, 0, :, 0]), 0) - 1) / COORD_UNIT
     ex = raw[:, APPEARANCE:APPEARANCE + 1] + xs.view(1, 1, 1, w)
     ey = raw[:, APPEARANCE + 1:APPEARANCE + 2] + ys.view(1, 1, h, 1)
     e = torch.cat([ex, ey, raw[:, APPEARANCE + 2:]], 1)
