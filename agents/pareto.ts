@@ -23,6 +23,16 @@
  * Weights are ≥ 0 with a positive sum; only their ratios matter. Rescaling to
  * the front makes the weights mean "how much of the achievable range of each
  * objective", independent of the objectives' units.
+ *
+ * The knee (`knee`): with the same rescaling, the extremes of the front are the
+ * entries that maximise each objective (the first in front order on ties). The
+ * knee is the entry farthest beyond the hyperplane through the extremes, on the
+ * side of the ideal point (1, …, 1): the best-balanced trade-off, where giving
+ * up a little of one objective costs much of another. With two objectives the
+ * extremes are (1, 0) and (0, 1), the hyperplane is n₁ + n₂ = 1, and the knee is
+ * the pick with equal weights. When the extremes do not span a hyperplane with
+ * a normal facing the ideal (coincident extremes, more objectives than distinct
+ * extremes), the hyperplane Σ nᵢ = 1 is used. Ties go to the earlier entry.
  */
 import { SamstarError } from '../src/util/errors.js';
 
@@ -159,6 +169,32 @@ export class ParetoArchive<M = unknown> {
     return { ...best, score: bestScore };
   }
 
+  /** The knee of the front (see the file comment); undefined on an empty front. */
+  knee(): (ParetoEntry<M> & { readonly score: number }) | undefined {
+    const front = this.front();
+    if (front.length === 0) return undefined;
+    const normalised = normaliseToFront(front.map((e) => e.objectives));
+    const m = normalised[0].length;
+    const extremes = Array.from({ length: m }, (_, k) => {
+      let best = 0;
+      for (let i = 1; i < normalised.length; i++) if (normalised[i][k] > normalised[best][k]) best = i;
+      return normalised[best];
+    });
+    let normal = solveLinear(extremes, new Array<number>(m).fill(1));
+    if (!normal || normal.some((a) => !(Number.isFinite(a) && a > 0))) normal = new Array<number>(m).fill(1);
+    const length = Math.hypot(...normal);
+    let best = 0;
+    let bestScore = -Infinity;
+    normalised.forEach((n, i) => {
+      const score = (n.reduce((a, v, k) => a + normal![k] * v, 0) - 1) / length;
+      if (score > bestScore) {
+        bestScore = score;
+        best = i;
+      }
+    });
+    return { ...front[best], score: bestScore };
+  }
+
   /** The front (in front order) with column names, for writing `pareto.json`. */
   toJSON(): ParetoJson<M> {
     return {
@@ -212,4 +248,55 @@ export function dominates(a: readonly number[], b: readonly number[]): boolean {
 
 function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Each column rescaled to [0, 1] over the rows (0 where a column is constant). */
+function normaliseToFront(rows: readonly (readonly number[])[]): number[][] {
+  const m = rows[0].length;
+  const lo = Array.from({ length: m }, (_, k) => Math.min(...rows.map((r) => r[k])));
+  const hi = Array.from({ length: m }, (_, k) => Math.max(...rows.map((r) => r[k])));
+  return rows.map((r) => r.map((v, k) => (hi[k] > lo[k] ? (v - lo[k]) / (hi[k] - lo[k]) : 0)));
+}
+
+/** a solving A a = b by Gaussian elimination with partial pivoting; undefined when A is (near) singular. */
+function solveLinear(rows: readonly (readonly number[])[], b: readonly number[]): number[] | undefined {
+  const n = b.length;
+  const a = rows.map((r, i) => [...r, b[i]]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r][c]) > Math.abs(a[p][c])) p = r;
+    if (Math.abs(a[p][c]) < 1e-12) return undefined;
+    [a[c], a[p]] = [a[p], a[c]];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = a[r][c] / a[c][c];
+      for (let k = c; k <= n; k++) a[r][k] -= f * a[c][k];
+    }
+  }
+  return a.map((row, i) => row[n] / row[i]);
+}
+
+/**
+ * The hypervolume (maximisation) dominated by `points` and bounded below by
+ * `reference`: the measure of { y : reference ≤ y ≤ some point }. Points not
+ * strictly above the reference in every objective add nothing. Exact, by
+ * slicing along the last objective (HSO, While et al. 2006): fine for the
+ * fronts of a tuning run (tens of points, a few objectives).
+ */
+export function hypervolume(points: readonly (readonly number[])[], reference: readonly number[]): number {
+  const m = reference.length;
+  const inside = points.filter((p) => p.length === m && p.every((v, k) => Number.isFinite(v) && v > reference[k]));
+  if (inside.length === 0) return 0;
+  if (m === 1) return Math.max(...inside.map((p) => p[0])) - reference[0];
+  // Slices between consecutive values of the last objective, top down.
+  const sorted = [...inside].sort((a, b) => b[m - 1] - a[m - 1]);
+  let volume = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const top = sorted[i][m - 1];
+    const bottom = i + 1 < sorted.length ? sorted[i + 1][m - 1] : reference[m - 1];
+    if (top <= bottom) continue;
+    const slice = sorted.slice(0, i + 1).map((p) => p.slice(0, m - 1));
+    volume += hypervolume(slice, reference.slice(0, m - 1)) * (top - bottom);
+  }
+  return volume;
 }

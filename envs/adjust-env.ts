@@ -3,6 +3,7 @@ import type { CompiledReward } from '../rewards/index.js';
 import { FEATURE_BOUNDS, FEATURE_NAMES, featureSpec, frameFeatures, type FeatureSpec } from '../src/image/features.js';
 import type { Frame } from '../src/image/frame.js';
 import type { LabelImage } from '../src/masks/types.js';
+import { KnobMapping } from '../src/segmenters/knob-mapping.js';
 import type { KnobSpace, KnobValues } from '../src/segmenters/knobs.js';
 import type { Segmentation, Segmenter } from '../src/segmenters/types.js';
 import { SamstarError } from '../src/util/errors.js';
@@ -139,22 +140,6 @@ export class FrameStore {
   }
 }
 
-/**
- * The tuned knobs must be knobs of the segmenter, of the same kind, inside its
- * bounds, and not also fixed; the fixed values must be valid.
- */
-export function checkTunedSpace(where: string, space: KnobSpace, segmenterKnobs: KnobSpace, fixed: KnobValues): void {
-  for (const spec of space.specs) {
-    const own = segmenterKnobs.spec(spec.name);
-    if (own.kind !== spec.kind) throw new SamstarError('KNOB_INVALID', `${where}: knob "${spec.name}" is ${spec.kind} in the tuned space but ${own.kind} in the segmenter`);
-    if (spec.kind !== 'choice' && own.kind !== 'choice' && (spec.min < own.min || spec.max > own.max)) {
-      throw new SamstarError('KNOB_OUT_OF_RANGE', `${where}: tuned range [${spec.min}, ${spec.max}] of knob "${spec.name}" exceeds the segmenter's [${own.min}, ${own.max}]`);
-    }
-    if (spec.name in fixed) throw new SamstarError('ARGUMENT_INVALID', `${where}: knob "${spec.name}" is both tuned and fixed`, { hint: 'remove it from fixed or from the tuned space' });
-  }
-  segmenterKnobs.resolve(fixed, `${where} fixed knobs`);
-}
-
 /** A normalised knob vector given as an option (start point): right length, finite, clipped to the box. */
 export function normalisedStart(where: string, space: KnobSpace, start: readonly number[] | undefined): number[] {
   if (start === undefined) return space.toNormalised(space.defaults()).map(clip1);
@@ -216,17 +201,18 @@ export interface KnobEnvMotion {
 
 /**
  * What AdjustEnv and StreamEnv build alike from their options, checked, defaults filled:
- * the step size (0.25), the fixed knobs, the frame store, the start knobs, the seeded Rng and
- * the reward's term names. `where` names the env in errors.
+ * the step size (0.25), the fixed knobs and the point → knobs mapping (which checks the tuned
+ * space against the segmenter's), the frame store, the start knobs, the seeded Rng and the
+ * reward's term names. `where` names the env in errors.
  */
-export function knobEnvParts(where: string, options: KnobEnvOptions & KnobEnvMotion): { fixed: KnobValues; stepSize: number; frames: FrameStore; start: number[]; rng: Rng; termNames: string[] } {
+export function knobEnvParts(where: string, options: KnobEnvOptions & KnobEnvMotion): { fixed: KnobValues; mapping: KnobMapping; stepSize: number; frames: FrameStore; start: number[]; rng: Rng; termNames: string[] } {
   const stepSize = options.stepSize ?? 0.25;
   if (!(stepSize > 0 && stepSize <= 2)) throw new SamstarError('ARGUMENT_INVALID', `${where}: stepSize must be in (0, 2], got ${stepSize}`);
   if (options.space.dimension < 1) throw new SamstarError('ARGUMENT_INVALID', `${where}: tune at least one knob`);
   const fixed = { ...(options.fixed ?? {}) };
-  checkTunedSpace(where, options.space, options.segmenter.knobs, fixed);
+  const mapping = new KnobMapping(options.segmenter.knobs, options.space, fixed, `${where} knobs`);
   const frames = new FrameStore(options.frames, options.truths, where);
-  return { fixed, stepSize, frames, start: normalisedStart(where, options.space, options.start), rng: new Rng(options.seed ?? 0), termNames: rewardTermNames(options.reward) };
+  return { fixed, mapping, stepSize, frames, start: normalisedStart(where, options.space, options.start), rng: new Rng(options.seed ?? 0), termNames: rewardTermNames(options.reward) };
 }
 
 /** The observation box of a knob environment: frame features, the tuned knobs in [−1, 1], the segmentation statistics, then `extra` entries in [0, 1]. */
@@ -296,6 +282,8 @@ export class AdjustEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
   readonly actionSpace: Box;
   readonly space: KnobSpace;
   readonly fixed: KnobValues;
+  /** Normalised tuned knobs ↔ full knob values (src/segmenters/knob-mapping.ts). */
+  readonly mapping: KnobMapping;
   readonly reward: CompiledReward;
   readonly maxSteps: number;
   readonly stepSize: number;
@@ -314,7 +302,7 @@ export class AdjustEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
     this.space = options.space;
     this.maxSteps = options.maxSteps ?? 8;
     if (!Number.isInteger(this.maxSteps) || this.maxSteps < 1) throw new SamstarError('ARGUMENT_INVALID', `AdjustEnv: maxSteps must be a positive integer, got ${this.maxSteps}`);
-    ({ fixed: this.fixed, stepSize: this.stepSize, frames: this.frames, start: this.start, rng: this.rng, termNames: this.termNames } = knobEnvParts('AdjustEnv', options));
+    ({ fixed: this.fixed, mapping: this.mapping, stepSize: this.stepSize, frames: this.frames, start: this.start, rng: this.rng, termNames: this.termNames } = knobEnvParts('AdjustEnv', options));
 
     this.actionSpace = new Box(-1, 1, [this.space.dimension + 1], { names: [...this.space.names, 'stop'] });
     this.observationSpace = knobObservationSpace(this.space, this.termNames, ['steps_left']);
@@ -397,7 +385,7 @@ export class AdjustEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
 
   /** Normalised tuned knobs → the full knob vector (fixed ∪ tuned ∪ defaults). */
   resolve(x: readonly number[]): KnobValues {
-    return this.segmenter.knobs.resolve({ ...this.fixed, ...this.space.fromNormalised(x) }, 'AdjustEnv knobs');
+    return this.mapping.knobsOf(x);
   }
 
   private observe(): Float64Array {

@@ -1,7 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadSamSegmenter } from '../src/segmenters/load-segmenter.js';
-import { SamSegmenter } from '../src/segmenters/sam/segmenter.js';
+import type { Device } from '../src/segmenters/sam/devices.js';
+import type { PlainSegmenterOptions } from '../src/segmenters/definition.js';
+import { loadSegmenter, rebuildOf, SEGMENTER_NAMES } from '../src/segmenters/registry.js';
 import type { Segmenter } from '../src/segmenters/types.js';
 import { SamstarError } from '../src/util/errors.js';
 
@@ -9,31 +11,35 @@ import { SamstarError } from '../src/util/errors.js';
  * How to build a segmenter somewhere else (in a worker thread, later on another
  * machine): plain data, unlike a Segmenter object with live ONNX sessions.
  *
+ *  - `segmenter`: any registered segmenter (src/segmenters/registry.ts) by
+ *    name, with its plain options (model files, threads, device, cache
+ *    budgets), built by the registry's loadSegmenter;
  *  - `sam`: the SAM segmenter on the given ONNX files (the default bundled
- *    model when absent), with its own stage caches (loadSamSegmenter);
+ *    model when absent): the older form of `{ kind: 'segmenter', name: 'sam' }`;
  *  - `module`: any segmenter: `module` (a path or file URL) exports a factory
  *    `export` (default "createSegmenter") called as `await factory(options)`.
  */
 export type SegmenterSpec =
+  | { readonly kind: 'segmenter'; readonly name: string; readonly options?: PlainSegmenterOptions }
   | {
       readonly kind: 'sam';
       readonly encoder?: string;
       readonly decoder?: string;
       readonly intraOpThreads?: number;
+      readonly device?: Device;
       readonly embeddingCacheBytes?: number;
       readonly proposalCacheBytes?: number;
     }
   | { readonly kind: 'module'; readonly module: string; readonly export?: string; readonly options?: unknown };
 
-/** The spec that rebuilds this segmenter, when it is one we know how to rebuild (SAM). */
+/** The spec that rebuilds this segmenter, when it is a registered one (its definition says how). */
 export function segmenterSpecOf(segmenter: Segmenter): SegmenterSpec | undefined {
-  if (segmenter instanceof SamSegmenter) {
-    return { kind: 'sam', encoder: segmenter.model.files.encoder, decoder: segmenter.model.files.decoder };
-  }
-  return undefined;
+  const rebuild = rebuildOf(segmenter);
+  return rebuild ? { kind: 'segmenter', name: rebuild.name, options: rebuild.options } : undefined;
 }
 
 export async function createSegmenter(spec: SegmenterSpec): Promise<Segmenter> {
+  if (spec.kind === 'segmenter') return loadSegmenter(spec.name, spec.options ?? {});
   if (spec.kind === 'sam') {
     const { kind: _kind, ...choice } = spec;
     return loadSamSegmenter(choice);
@@ -50,5 +56,5 @@ export async function createSegmenter(spec: SegmenterSpec): Promise<Segmenter> {
     }
     return (await (factory as (options: unknown) => Promise<Segmenter> | Segmenter)(spec.options)) as Segmenter;
   }
-  throw new SamstarError('ARGUMENT_INVALID', `unknown segmenter spec kind ${JSON.stringify((spec as { kind?: unknown }).kind)} (known: sam, module)`);
+  throw new SamstarError('ARGUMENT_INVALID', `unknown segmenter spec kind ${JSON.stringify((spec as { kind?: unknown }).kind)} (known: segmenter (${SEGMENTER_NAMES.join(', ')}), sam, module)`);
 }

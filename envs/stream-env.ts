@@ -3,6 +3,7 @@ import type { CompiledReward } from '../rewards/index.js';
 import { featureSpec, frameFeatures, type FeatureSpec } from '../src/image/features.js';
 import type { Frame } from '../src/image/frame.js';
 import type { LabelImage } from '../src/masks/types.js';
+import type { KnobMapping } from '../src/segmenters/knob-mapping.js';
 import type { KnobSpace, KnobValues } from '../src/segmenters/knobs.js';
 import type { Segmenter } from '../src/segmenters/types.js';
 import { SamstarError } from '../src/util/errors.js';
@@ -85,6 +86,8 @@ export class StreamEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
   readonly actionSpace: Box;
   readonly space: KnobSpace;
   readonly fixed: KnobValues;
+  /** Normalised tuned knobs ↔ full knob values (src/segmenters/knob-mapping.ts). */
+  readonly mapping: KnobMapping;
   readonly reward: CompiledReward;
   readonly actionMode: 'delta' | 'absolute';
   readonly stepSize: number;
@@ -104,7 +107,7 @@ export class StreamEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
     this.space = options.space;
     this.actionMode = options.actionMode ?? 'delta';
     if (this.actionMode !== 'delta' && this.actionMode !== 'absolute') throw new SamstarError('ARGUMENT_INVALID', `StreamEnv: actionMode must be 'delta' or 'absolute', got ${String(this.actionMode)}`);
-    ({ fixed: this.fixed, stepSize: this.stepSize, frames: this.frames, start: this.start, rng: this.rng, termNames: this.termNames } = knobEnvParts('StreamEnv', options));
+    ({ fixed: this.fixed, mapping: this.mapping, stepSize: this.stepSize, frames: this.frames, start: this.start, rng: this.rng, termNames: this.termNames } = knobEnvParts('StreamEnv', options));
     const length = options.episodeLength ?? 'all';
     if (length !== 'all' && (!Number.isInteger(length) || length < 1 || length > this.frames.length)) {
       throw new SamstarError('ARGUMENT_INVALID', `StreamEnv: episodeLength must be 'all' or an integer in [1, ${this.frames.length}], got ${length}`);
@@ -190,7 +193,7 @@ export class StreamEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
   }
 
   resolve(x: readonly number[]): KnobValues {
-    return this.segmenter.knobs.resolve({ ...this.fixed, ...this.space.fromNormalised(x) }, 'StreamEnv knobs');
+    return this.mapping.knobsOf(x);
   }
 
   private async ids(indices: readonly number[]): Promise<string[]> {

@@ -2,6 +2,7 @@ import type { CompiledReward } from '../rewards/index.js';
 import { FEATURE_BOUNDS, FEATURE_NAMES, featureSpec, frameFeatures, type FeatureSpec } from '../src/image/features.js';
 import type { Frame } from '../src/image/frame.js';
 import type { LabelImage } from '../src/masks/types.js';
+import { KnobMapping } from '../src/segmenters/knob-mapping.js';
 import type { KnobSpace, KnobValues } from '../src/segmenters/knobs.js';
 import type { Segmenter } from '../src/segmenters/types.js';
 import { SamstarError } from '../src/util/errors.js';
@@ -108,6 +109,8 @@ export class TuneEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
   readonly fixed: KnobValues;
   readonly reward: CompiledReward;
   readonly featureSpec: FeatureSpec = featureSpec();
+  /** Point in [−1, 1]^d ↔ full knob values: the one mapping (src/segmenters/knob-mapping.ts), owned here. */
+  readonly mapping: KnobMapping;
   private readonly frameCount: number;
   private readonly framesPerEpisode: number | 'all';
   private readonly inMemory?: readonly EvalFrame[];
@@ -138,7 +141,7 @@ export class TuneEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
         const spec = options.segmenterSpec ?? segmenterSpecOf(options.segmenter);
         if (!spec) {
           throw new SamstarError('ARGUMENT_INVALID', `TuneEnv: workers = ${workers} needs a segmenterSpec to build the "${options.segmenter.name}" segmenter in each worker`, {
-            hint: "pass segmenterSpec: { kind: 'module', module, export } (SAM segmenters are derived automatically)",
+            hint: "pass segmenterSpec: { kind: 'module', module, export } (registered segmenters are derived automatically)",
           });
         }
         this.workerSetup = { workers, spec };
@@ -148,7 +151,8 @@ export class TuneEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
     } else {
       throw new SamstarError('ARGUMENT_INVALID', 'TuneEnv: give a segmenter or an evaluator');
     }
-    this.checkSpace();
+    // The tuned knobs must be the segmenter's, within its bounds, and not also fixed (checked by the mapping).
+    this.mapping = new KnobMapping(this.knobSpace, this.space, this.fixed, 'TuneEnv knobs');
 
     if (Array.isArray(options.frames)) {
       const frames = options.frames as readonly Frame[];
@@ -239,7 +243,7 @@ export class TuneEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
       if (c !== v) clipped = true;
       used.push(c);
     }
-    const evaluation = await this.evaluateResolved(this.space.fromNormalised(used), episode.indices);
+    const evaluation = await this.evaluateResolved(this.mapping.knobsOf(used), episode.indices);
     episode.done = true;
     // `actionClipped` is the ACTION_CLIPPED convention checkEnv looks for.
     const info: TuneStepInfo = { ...evaluation, action: used, actionClipped: clipped };
@@ -255,7 +259,16 @@ export class TuneEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
     this.assertOpen();
     const indices = frameIndices ? [...frameIndices] : Array.from({ length: this.frameCount }, (_, i) => i);
     for (const i of indices) this.checkIndex(i);
-    return this.evaluateResolved(knobs, indices);
+    return this.evaluateResolved(this.mapping.resolve(knobs), indices);
+  }
+
+  /**
+   * The full knob values of a normalised point (the tuned knobs, clipped to the
+   * box, with the fixed ones and the segmenter's defaults): what step() evaluates,
+   * and what the training runner records and hands to evaluate().
+   */
+  knobsOf(x: readonly number[]): KnobValues {
+    return this.mapping.knobsOf(x);
   }
 
   /** The evaluator (starting the worker pool on first use). */
@@ -284,9 +297,9 @@ export class TuneEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
     this.loaded.clear();
   }
 
-  private async evaluateResolved(knobs: Record<string, unknown>, indices: readonly number[]): Promise<TuneEvaluation> {
+  /** `values`: full knob values from the mapping. */
+  private async evaluateResolved(values: KnobValues, indices: readonly number[]): Promise<TuneEvaluation> {
     const started = performance.now();
-    const values = this.knobSpace.resolve({ ...this.fixed, ...knobs }, 'TuneEnv knobs');
     const items = await Promise.all(indices.map((i) => this.frame(i)));
     const evaluator = await this.evaluator();
     const perFrame = await evaluator.evaluate(values, items);
@@ -298,8 +311,7 @@ export class TuneEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
       objectives = perFrame[0].objectives.map((_, j) => perFrame.reduce((a, r) => a + (r.objectives?.[j] ?? NaN), 0) / n);
     }
     const reward = perFrame.reduce((a, r) => a + r.total, 0) / n;
-    const tuned: KnobValues = {};
-    for (const name of this.space.names) tuned[name] = values[name];
+    const tuned = this.mapping.tunedOf(values);
     return {
       reward,
       knobs: values,
@@ -350,26 +362,6 @@ export class TuneEnv implements Env<ArrayLike<number>, ArrayLike<number>> {
     const item: EvalFrame = { id, frame, truth };
     this.loaded.set(key, item);
     return item;
-  }
-
-  /** The tuned knobs must be knobs of the segmenter, within its bounds, and not also fixed. */
-  private checkSpace(): void {
-    for (const spec of this.space.specs) {
-      const own = this.knobSpace.spec(spec.name);
-      if (own.kind !== spec.kind) {
-        throw new SamstarError('KNOB_INVALID', `TuneEnv: knob "${spec.name}" is ${spec.kind} in the tuned space but ${own.kind} in the segmenter`);
-      }
-      if (spec.kind === 'choice' && own.kind === 'choice') {
-        const unknown = spec.choices.filter((c) => !own.choices.includes(c));
-        if (unknown.length) throw new SamstarError('KNOB_INVALID', `TuneEnv: knob "${spec.name}" has choices ${unknown.join(', ')} the segmenter does not know`);
-      } else if (spec.kind !== 'choice' && own.kind !== 'choice' && (spec.min < own.min || spec.max > own.max)) {
-        throw new SamstarError('KNOB_OUT_OF_RANGE', `TuneEnv: tuned range [${spec.min}, ${spec.max}] of knob "${spec.name}" exceeds the segmenter's [${own.min}, ${own.max}]`);
-      }
-      if (spec.name in this.fixed) {
-        throw new SamstarError('ARGUMENT_INVALID', `TuneEnv: knob "${spec.name}" is both tuned and fixed`, { hint: 'remove it from fixed or from the tuned space' });
-      }
-    }
-    this.knobSpace.resolve(this.fixed, 'TuneEnv fixed knobs');
   }
 
   private assertOpen(): void {

@@ -3,7 +3,7 @@ import { cropsFromPrediction, type Prediction } from '../src/measure/crops.js';
 import { measureSet } from '../src/measure/measure.js';
 import type { MeasureOptions, Measurements } from '../src/measure/types.js';
 import { SamstarError } from '../src/util/errors.js';
-import { parseRewardConfig, type RewardConfig } from './config.js';
+import { parseObjectives, parseRewardConfig, type ObjectiveSpec, type RewardConfig } from './config.js';
 import { truthKind } from './context.js';
 import { compileExpression, type CompiledExpression } from './expression.js';
 import { getTerm } from './registry.js';
@@ -25,6 +25,8 @@ export interface CompiledReward {
   readonly terms: readonly { name: string; term: RewardTerm<never>; params: never }[];
   readonly total: CompiledExpression | null;
   readonly objectives: readonly CompiledExpression[] | null;
+  /** Name, direction and weight of each objective (same order as `objectives`). */
+  readonly objectiveSpecs: readonly ObjectiveSpec[] | null;
   /** Measurement options derived from the config's `measure` block. */
   measureOptions(frame?: Frame): MeasureOptions;
   readonly needsFrame: boolean;
@@ -35,8 +37,10 @@ export function compileReward(config: RewardConfig | unknown): CompiledReward {
   const parsed = isRewardConfig(config) ? config : parseRewardConfig(config);
   const names = parsed.terms.map((t) => t.name);
   const total = parsed.total !== undefined ? compileExpression(parsed.total, names, `${parsed.source}: total`) : null;
-  const objectives = parsed.objectives
-    ? parsed.objectives.map((o, i) => compileExpression(o, names, `${parsed.source}: objectives[${i}]`))
+  // Configs stored with older studies hold plain strings: parseObjectives reads both forms.
+  const objectiveSpecs = parsed.objectives ? parseObjectives(parsed.objectives as readonly unknown[], parsed.source) : null;
+  const objectives = objectiveSpecs
+    ? objectiveSpecs.map((o, i) => compileExpression(o.expr, names, `${parsed.source}: objectives[${i}]`))
     : null;
   const terms = parsed.terms.map((t) => ({ name: t.name, term: getTerm(t.type), params: t.params as never }));
   const needsFrame = terms.some((t) => t.term.needs.frame);
@@ -47,6 +51,7 @@ export function compileReward(config: RewardConfig | unknown): CompiledReward {
     terms,
     total,
     objectives,
+    objectiveSpecs,
     needsFrame,
     needsTruth: truthNeeds.includes('labels') ? 'labels' : truthNeeds.length ? 'any' : null,
     measureOptions: (frame) => ({
@@ -108,13 +113,26 @@ export function evaluateReward(reward: CompiledReward, prediction: Prediction, o
   const objectives = reward.objectives?.map((o) => o.evaluate(terms));
   // The expressions refuse non-finite values; the mean of the objectives is checked here, so that no
   // caller (the envs, the serve pipeline, `samstar reward`) ever gets a NaN or infinite total.
-  const total = reward.total
-    ? reward.total.evaluate(terms)
-    : objectives!.reduce((a, b) => a + b, 0) / objectives!.length;
+  const total = reward.total ? reward.total.evaluate(terms) : objectivesTotal(reward.objectiveSpecs!, objectives!);
   if (!Number.isFinite(total)) {
     throw new SamstarError('EXPRESSION_INVALID', `${where}: the total is ${total}${options.source ? ` on ${options.source}` : ''} (terms ${JSON.stringify(terms)})`, {
       hint: 'a reward must be a finite number: guard divisions and logarithms (e.g. log(x + 1e-6))',
     });
   }
   return objectives ? { total, terms, objectives } : { total, terms };
+}
+
+/**
+ * The total of a config without `total:`: the weighted mean of the objectives (equal weights when
+ * none are given), each signed by its direction (a minimised objective counts negatively).
+ */
+export function objectivesTotal(specs: readonly ObjectiveSpec[], values: readonly number[]): number {
+  let sum = 0;
+  let weights = 0;
+  specs.forEach((o, i) => {
+    const w = o.weight ?? 1;
+    sum += w * (o.direction === 'minimise' ? -values[i] : values[i]);
+    weights += w;
+  });
+  return sum / weights;
 }

@@ -2,8 +2,8 @@
 export type { RewardInput, RewardTerm, TermNeeds, Truth } from './types.js';
 export { defineTerm } from './types.js';
 export { TERMS, rewardTerms, termTypes, getTerm } from './registry.js';
-export { compileReward, evaluateReward, type CompiledReward, type RewardResult, type EvaluateOptions } from './composite.js';
-export { parseRewardConfig, loadRewardConfig, compositeSchema, measureSchema, type RewardConfig, type TermSpec } from './config.js';
+export { compileReward, evaluateReward, objectivesTotal, type CompiledReward, type RewardResult, type EvaluateOptions } from './composite.js';
+export { parseRewardConfig, loadRewardConfig, compositeSchema, measureSchema, parseObjectives, OBJECTIVE_DIRECTIONS, type ObjectiveDirection, type ObjectiveSpec, type RewardConfig, type TermSpec } from './config.js';
 export { compileExpression, EXPRESSION_FUNCTIONS, type CompiledExpression } from './expression.js';
 export {
   normalDistribution,

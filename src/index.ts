@@ -20,7 +20,8 @@ export { KnobSpace, type KnobSpec, type KnobValues, type KnobStage } from './seg
 export type { Segmenter, Segmentation, Instance } from './segmenters/types.js';
 export { SamSegmenter, referenceModelFiles, defaultModelFiles, type SamSegmenterOptions } from './segmenters/sam/segmenter.js';
 export { BUNDLED_MODELS, DEFAULT_MODEL, bundledModelFiles, defaultModelName, type BundledModelName } from './segmenters/sam/bundled-models.js';
-export { samKnobSpace, SAM_KNOBS } from './segmenters/sam/knob-specs.js';
+export { samKnobSpace, SAM_KNOBS, SAM2_KNOBS } from './segmenters/sam/knob-specs.js';
+export { DEVICES, type Device } from './segmenters/sam/devices.js';
 export { loadModel, type ModelFiles } from './segmenters/sam/onnx-model.js';
 
 export { generateSynthFrame, generateSynthSeries } from './data/synth.js';
@@ -34,7 +35,10 @@ export { CmaEs } from '../agents/cmaes.js';
 export { BayesOpt } from '../agents/bayesopt.js';
 export { GridAgent, microSamGrid } from '../agents/grid.js';
 export { RandomSearch } from '../agents/random.js';
-export { ParetoArchive } from '../agents/pareto.js';
+export { ParetoArchive, hypervolume } from '../agents/pareto.js';
+export { ScalarisedSearch } from '../agents/parego.js';
+export { readParetoFile, pickParetoPoint, PARETO_FILE, type ParetoFile, type ParetoPoint } from './train/pareto-file.js';
+export { scalarisedSearch, paretoOfStudy } from './train/multi-objective.js';
 export { createAgent, AGENT_NAMES } from '../agents/registry.js';
 // Policy-gradient agents: tfjs is loaded on the first learn(), not by this import.
 export { PpoAgent, ReinforceAgent } from '../agents/policy/index.js';
@@ -44,8 +48,14 @@ export type { Env, Space, ResetResult, StepResult } from '../envs/types.js';
 export { Box, Discrete, Dict, checkEnv, checkEnvOrThrow, TuneEnv, AdjustEnv, StreamEnv } from '../envs/index.js';
 export { frameFeatures, FEATURE_NAMES, FEATURE_VERSION } from './image/features.js';
 export { trainOnEnv, evaluatePolicyOnEnv, type EnvTrainOptions, type EnvTrainSummary, type EnvEvaluation } from './train/env-train.js';
+// Evaluations on many machines: samstar worker (startWorker) and --redis (RedisEvaluator for studies, RemoteSegmenter for watch).
+export { startWorker, RedisEvaluator, RemoteSegmenter, type WorkerOptions, type WorkerHandle, type RedisEvaluatorOptions, type RemoteExecution, type DistributedProgress } from './distributed/index.js';
 
 export { BlobSegmenter } from './segmenters/blobs/segmenter.js';
+export { OtsuSegmenter } from './segmenters/otsu/segmenter.js';
+export { SEGMENTERS, SEGMENTER_NAMES, getSegmenter, loadSegmenter, loadTaskSegmenter, segmenterKnobSpace, type SegmenterName } from './segmenters/registry.js';
+export { defineSegmenter, type SegmenterDefinition } from './segmenters/definition.js';
+export { KnobMapping } from './segmenters/knob-mapping.js';
 export { detectBlobs, type Blob, type BlobOptions } from './image/blobs.js';
 
 export { Policy, OnlineAdapter, writeStaticPolicy, writeNetworkPolicy } from './policy/index.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pixelSizeSchema } from '../../src/util/units.js';
 import { defineTerm, type RewardInput } from '../types.js';
 
 /**
@@ -11,8 +12,8 @@ const schema = z
     expected_count: z.number().positive('must be > 0').optional(),
     expected_per_megapixel: z.number().positive('must be > 0').optional(),
     expected_per_um2: z.number().positive('must be > 0').optional(),
-    /** Nanometres per pixel; needed with expected_per_um2. */
-    pixel_size: z.number().positive('must be > 0').optional(),
+    /** Pixel size, needed with expected_per_um2: a bare number is nm per pixel; "0.65um" or { value, unit } name the unit. */
+    pixel_size: pixelSizeSchema.optional(),
     /** Relative count error at which the score reaches 0. */
     tolerance: z.number().positive('must be > 0').default(1),
   })
@@ -22,7 +23,7 @@ const schema = z
       ctx.addIssue({ code: 'custom', message: 'give exactly one of expected_count, expected_per_megapixel, expected_per_um2' });
     }
     if (c.expected_per_um2 !== undefined && c.pixel_size === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['pixel_size'], message: 'is required with expected_per_um2 (nanometres per pixel)' });
+      ctx.addIssue({ code: 'custom', path: ['pixel_size'], message: 'is required with expected_per_um2 (e.g. 650 for nm per pixel, or "0.65um")' });
     }
   });
 

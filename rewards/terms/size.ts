@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SamstarError } from '../../src/util/errors.js';
+import { pixelSizeSchema } from '../../src/util/units.js';
 import {
   histogramDistribution,
   kolmogorovSmirnov,
@@ -56,17 +57,18 @@ const schema = z
     /** Which size: equivalent diameter (default), area, or an axis length. */
     property: z.enum(['equivalent_diameter', 'area', 'major_axis_length', 'minor_axis_length']).default('equivalent_diameter'),
     target,
-    /** Units of the target: pixels, or nanometres with `pixel_size` (nm per pixel). */
-    unit: z.enum(['px', 'nm']).default('px'),
-    pixel_size: z.number().positive('must be > 0').optional(),
+    /** Units of the target: pixels, or nm / µm (areas nm² / µm²) with `pixel_size`. */
+    unit: z.enum(['px', 'nm', 'um']).default('px'),
+    /** Pixel size: a bare number is nm per pixel; "0.65um" or { value, unit } name the unit. */
+    pixel_size: pixelSizeSchema.optional(),
     distance: z.enum(['wasserstein', 'ks']).default('wasserstein'),
     /** Relative W1 (fraction of the target mean) at which the score is e⁻¹. */
     tolerance: z.number().positive('must be > 0').default(0.25),
     exclude_border: excludeBorder,
   })
   .superRefine((c, ctx) => {
-    if (c.unit === 'nm' && c.pixel_size === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['pixel_size'], message: 'is required when unit is nm (nanometres per pixel)' });
+    if (c.unit !== 'px' && c.pixel_size === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['pixel_size'], message: `is required when unit is ${c.unit} (the size of a pixel, e.g. 650 for nm or "0.65um")` });
     }
   });
 
@@ -90,7 +92,7 @@ function distributionOf(config: SizeConfig): Distribution {
 }
 
 export function sizeReward(input: RewardInput, config: SizeConfig): number {
-  const scale = config.unit === 'nm' ? config.pixel_size! : 1;
+  const scale = config.unit === 'nm' ? config.pixel_size! : config.unit === 'um' ? config.pixel_size! / 1000 : 1;
   const factor = config.property === 'area' ? scale * scale : scale;
   const sample: number[] = [];
   for (const m of input.measurements.instances) {

@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     .strict()
     .demandCommand(1, 'name a command (samstar --help lists them)')
     .recommendCommands()
+    .completion('completion', 'print a bash/zsh completion script (samstar completion >> ~/.bashrc)')
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((message, error) => {
@@ -22,6 +23,11 @@ async function main(): Promise<void> {
       throw new UsageError(message);
     });
   for (const command of commands) cli = cli.command(command);
+  // A bare `samstar` is someone finding their way in: the command list, not a usage error.
+  if (hideBin(process.argv).length === 0) {
+    cli.showHelp((text) => process.stdout.write(`${text}\n`));
+    return;
+  }
   await cli.parseAsync();
 }
 

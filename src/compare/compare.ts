@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseAgentOptions } from '../../agents/registry.js';
 import { isPolicyAgentName, parseTaskAgent, TASK_AGENT_NAMES } from '../config/task.js';
-import { loadSamSegmenter } from '../segmenters/load-segmenter.js';
+import type { RemoteExecution } from '../distributed/evaluator.js';
 import { KnobSpace } from '../segmenters/knobs.js';
 import type { Segmenter } from '../segmenters/types.js';
 import type { EvaluationEvent } from '../train/runner.js';
@@ -11,6 +11,7 @@ import type { ResolvedTask } from '../train/task.js';
 import { STUDY_FILE, train } from '../train/train.js';
 import { SamstarError, suggestName } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { ArmSegmenters, armTask, compareArms } from './arms.js';
 import { loadCompareRuns, PLAN_FILE, PLAN_FORMAT, readPlan, runFolder, type ComparePlan } from './load.js';
 import { agentKind, buildCompareSummary, compareCsv, framesPerEvaluationOf, policyVisitBudget, type AgentKind, type CompareSummary, type PolicyInit } from './summary.js';
 
@@ -63,7 +64,17 @@ export interface CompareOptions {
   readonly signal?: AbortSignal;
   /** A loaded segmenter to share (not disposed here); default: load the task's. */
   readonly segmenter?: Segmenter;
+  /**
+   * Compare these registered segmenters on the task's frames (segmenter × agent × seed; arms.ts): each
+   * tunes its own knobs (the task's for the task's segmenter, its default tuned knobs for the others), and
+   * the summary's columns are "SEGMENTER+AGENT". Default: the task's segmenter alone (columns: the agents).
+   */
+  readonly segmenters?: readonly string[];
+  /** More loaded segmenters to share (by name; not disposed here). */
+  readonly sharedSegmenters?: readonly Segmenter[];
   readonly workers?: number;
+  /** Evaluate every run on `samstar worker`s through Redis (--redis URL). */
+  readonly remote?: RemoteExecution;
   /** compareWithReport only: write report.html (default true). */
   readonly report?: boolean;
   /** compareWithReport only: frames drawn as overlays and size histograms. */
@@ -109,6 +120,8 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
     return a;
   });
   if (new Set(agents).size !== agents.length) throw new SamstarError('ARGUMENT_INVALID', `--agents lists an agent twice (${agents.join(', ')})`);
+  const arms = compareArms(base, agents, options.segmenters);
+  const labels = arms.map((a) => a.label);
   const seeds = typeof options.seeds === 'number' ? seedList(base.seed, options.seeds) : [...options.seeds];
   if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0) || new Set(seeds).size !== seeds.length) {
     throw new SamstarError('ARGUMENT_INVALID', `seeds must be distinct whole numbers ≥ 0 (got ${seeds.join(', ') || 'none'})`);
@@ -134,6 +147,11 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
   // policy that does not tune this task's knobs, fails at once with nothing computed lost.
   let policyInit: PolicyInit | null = null;
   if (options.initPolicy !== undefined) {
+    if (arms.some((a) => a.segmenter !== base.segmenter.name)) {
+      throw new SamstarError('ARGUMENT_INVALID', `--init-policy starts policies on the task's own segmenter (${base.segmenter.name}); --segmenters ${options.segmenters?.join(',')} compares others too`, {
+        hint: 'compare several segmenters without --init-policy, or warm-start a comparison on one segmenter',
+      });
+    }
     if (policyAgents.length === 0) {
       throw new SamstarError('ARGUMENT_INVALID', `--init-policy warm-starts the policy agents (ppo, reinforce), but --agents ${agents.join(',')} has none`, {
         hint: 'add ppo or reinforce to --agents, or leave out --init-policy',
@@ -160,9 +178,9 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
       throw new SamstarError('ARGUMENT_INVALID', `${out} already holds a comparison (${PLAN_FILE})`, { hint: 'continue it with --resume, or choose another --out folder' });
     }
     plan = await readPlan(out);
-    if (plan.agents.join(',') !== agents.join(',') || plan.seeds.join(',') !== seeds.join(',')) {
-      throw new SamstarError('CONFIG_INVALID', `--resume: ${out} compares ${plan.agents.join(', ')} over seeds ${plan.seeds.join(', ')}, not ${agents.join(', ')} over ${seeds.join(', ')}`, {
-        hint: 'resume with the same --agents and --seeds (only --budget may change)',
+    if (plan.agents.join(',') !== labels.join(',') || plan.seeds.join(',') !== seeds.join(',')) {
+      throw new SamstarError('CONFIG_INVALID', `--resume: ${out} compares ${plan.agents.join(', ')} over seeds ${plan.seeds.join(', ')}, not ${labels.join(', ')} over ${seeds.join(', ')}`, {
+        hint: 'resume with the same --agents, --segmenters and --seeds (only --budget may change)',
       });
     }
     // The policy runs already started from the plan's warm start; the rest must start there too.
@@ -174,32 +192,34 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
     plan = { ...plan, budget };
   } else {
     if (options.resume) throw new SamstarError('IO_ERROR', `nothing to resume: ${planPath} does not exist`, { hint: 'run without --resume to start a comparison' });
-    plan = { format: PLAN_FORMAT, created: new Date().toISOString(), agents, seeds, budget, task: base, policyInit };
+    plan = { format: PLAN_FORMAT, created: new Date().toISOString(), agents: labels, seeds, budget, task: base, policyInit };
   }
   await mkdir(out, { recursive: true });
   await writeFileAtomic(planPath, `${JSON.stringify(plan, null, 2)}\n`);
 
-  const order = seeds.flatMap((seed) => agents.map((agent) => ({ agent, seed })));
-  options.onPlan?.({ runs: order, budget, framesPerEvaluation, runBudget: Object.fromEntries(agents.map((a) => [a, runBudget(a)])) });
+  // `agent` in runs, events and the summary is the arm's label (the agent itself unless several segmenters are compared).
+  const order = seeds.flatMap((seed) => arms.map((arm) => ({ agent: arm.label, arm, seed })));
+  options.onPlan?.({ runs: order.map(({ agent, seed }) => ({ agent, seed })), budget, framesPerEvaluation, runBudget: Object.fromEntries(arms.map((a) => [a.label, runBudget(a.agent)])) });
   const errors = new Map<string, string>();
-  const segmenter = options.segmenter ?? (await loadSamSegmenter({ encoder: base.segmenter.encoder, decoder: base.segmenter.decoder, intraOpThreads: base.segmenter.threads ?? 1 }));
-  const ownsSegmenter = options.segmenter === undefined;
+  const segmenters = new ArmSegmenters(base, [options.segmenter, ...(options.sharedSegmenters ?? [])]);
   try {
     for (let index = 0; index < order.length; index++) {
       if (options.signal?.aborted) break;
-      const { agent, seed } = order[index];
+      const { agent, arm, seed } = order[index];
+      const segmenter = await segmenters.get(arm.segmenter);
       const folder = join(out, runFolder(agent, seed));
       const resumed = existsSync(join(folder, STUDY_FILE));
-      const kind = agentKind(agent);
-      const runTotal = runBudget(agent);
+      const kind = agentKind(arm.agent);
+      const runTotal = runBudget(arm.agent);
       options.onRunStart?.({ agent, kind, seed, index, total: order.length, resumed, budget: runTotal });
-      const task: ResolvedTask = { ...base, name: `${base.name}-${agent}-seed${seed}`, agent: { name: agent, options: optionsOf(agent) }, seed, budget: runTotal };
+      const task: ResolvedTask = { ...armTask(base, agent), name: `${base.name}-${agent}-seed${seed}`, agent: { name: arm.agent, options: optionsOf(arm.agent) }, seed, budget: runTotal };
       const runOptions = {
         out: folder,
         resume: resumed,
         segmenter,
         signal: options.signal,
         workers: options.workers,
+        remote: options.remote,
         onEvaluation: (event: EvaluationEvent) => options.onEvaluation?.({ ...event, agent, seed }),
       };
       try {
@@ -228,7 +248,7 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
       const error = errors.get(`${r.agent}:${r.seed}`);
       return error ? { ...r, error } : r;
     });
-    const summary = buildCompareSummary({ kind: 'compare', task: base, agents, seeds, budget, runs, interrupted, wallSeconds: (performance.now() - started) / 1000, policyInit: plan.policyInit });
+    const summary = buildCompareSummary({ kind: 'compare', task: base, agents: labels, seeds, budget, runs, interrupted, wallSeconds: (performance.now() - started) / 1000, policyInit: plan.policyInit });
     await writeFileAtomic(join(out, COMPARE_SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
     await writeFileAtomic(join(out, COMPARE_CSV_FILE), compareCsv(summary));
     return {
@@ -238,7 +258,7 @@ export async function runCompare(options: CompareOptions): Promise<CompareResult
       paths: { summary: join(out, COMPARE_SUMMARY_FILE), csv: join(out, COMPARE_CSV_FILE), plan: planPath },
     };
   } finally {
-    if (ownsSegmenter) await segmenter.dispose();
+    await segmenters.dispose();
   }
 }
 

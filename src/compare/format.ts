@@ -10,7 +10,8 @@ export function formatCompareSummary(summary: CompareSummary): string {
     `compare "${summary.task.name}": ${summary.agents.length} agent(s) × ${summary.seeds.length} seed(s), budget ${summary.budget}: ${summary.status}` +
       (summary.status === 'partial' ? ` (${finished}/${summary.runs.length} runs finished)` : ''),
   );
-  if (summary.default) lines.push(`default knobs: reward ${f(summary.default.total)}${summary.default.labelScores ? `, mSA ${f(summary.default.labelScores.msa, 3)}, F1 ${f(summary.default.labelScores.f1, 3)}` : ''}`);
+  const defaults = summary.segmenters?.map((s) => ({ who: `${s.segmenter} default knobs`, d: s.default })) ?? [{ who: 'default knobs', d: summary.default }];
+  for (const { who, d } of defaults) if (d) lines.push(`${who}: reward ${f(d.total)}${d.labelScores ? `, mSA ${f(d.labelScores.msa, 3)}, F1 ${f(d.labelScores.f1, 3)}` : ''}`);
   const labelled = summary.perAgent.some((a) => a.labelScores);
   // Policy agents are marked: their figures are made comparable (see the note under the table).
   const policies = summary.perAgent.filter((a) => a.kind === 'policy');

@@ -56,7 +56,8 @@ export type RunStatus = 'finished' | 'interrupted' | 'failed' | 'running' | 'cre
 export type AgentKind = 'black-box' | 'policy';
 
 export function agentKind(agent: string): AgentKind {
-  return isPolicyAgentName(agent) ? 'policy' : 'black-box';
+  // A comparison of several segmenters names its columns "SEGMENTER+AGENT" (arms.ts).
+  return isPolicyAgentName(agent.slice(agent.lastIndexOf('+') + 1)) ? 'policy' : 'black-box';
 }
 
 export interface RunReach {
@@ -208,6 +209,11 @@ export interface CompareSummary {
    */
   readonly policyInit?: PolicyInit | null;
   readonly default: { readonly total: number; readonly terms: Record<string, number>; readonly knobs: Record<string, KnobValue>; readonly labelScores: ImageScores | null } | null;
+  /**
+   * A comparison of several segmenters (columns "SEGMENTER+AGENT"): per segmenter, its columns, the knobs its
+   * runs tuned and held, and its default knobs' figures (`default` above is the first column's). Absent otherwise.
+   */
+  readonly segmenters?: readonly SegmenterColumns[];
   /** The best final figure of any run (see RunSummary.final). */
   readonly best: { readonly total: number; readonly agent: string; readonly seed: number } | null;
   /** Reward thresholds for `reach`: best − (1 − f)·|best| (f·best for a positive best). */
@@ -220,6 +226,14 @@ export interface CompareSummary {
   readonly sizes: { readonly property: string; readonly unit: string; readonly frames: number; readonly panels: SizeStats[] } | null;
   /** Wall time of the whole comparison, seconds (null when rebuilt from disk). */
   readonly wallSeconds: number | null;
+}
+
+export interface SegmenterColumns {
+  readonly segmenter: string;
+  readonly columns: string[];
+  readonly knobSpace: readonly KnobSpec[];
+  readonly fixed: Record<string, KnobValue>;
+  readonly default: { readonly total: number; readonly labelScores: ImageScores | null } | null;
 }
 
 /**
@@ -429,7 +443,8 @@ export function buildCompareSummary(input: BuildCompareInput): CompareSummary {
   const frames = Math.max(1, task.data.frames.length);
   const S = framesPerEvaluationOf(task);
 
-  const prepared = input.runs.map((run) => prepareRun(run, tuned, frames, S));
+  // Each run's tuned knobs are its own study's (a comparison of several segmenters tunes other knobs per segmenter).
+  const prepared = input.runs.map((run) => prepareRun(run, tunedOfRun(run) ?? tuned, frames, S));
   const overallBest = bestFinal(input.runs, prepared);
   const thresholds = {} as Record<ReachKey, number | null>;
   REACH_KEYS.forEach((key, i) => (thresholds[key] = overallBest ? reachThreshold(overallBest.total, REACH_FRACTIONS[i]) : null));
@@ -466,6 +481,7 @@ export function buildCompareSummary(input: BuildCompareInput): CompareSummary {
     // A comparison's plan says how all its policy runs started (null: from scratch); a single policy study
     // says so from its own record (report.ts); a black-box study has no policy start and leaves it out.
     ...(input.kind === 'compare' ? { policyInit: input.policyInit ?? null } : input.policyInit !== undefined ? { policyInit: input.policyInit } : {}),
+    ...segmenterColumns(input),
     default: defaultResult
       ? { total: defaultResult.total, terms: finiteTerms(defaultResult.terms), knobs: pickTuned(defaultExtra.knobs, tuned), labelScores: defaultExtra.labelScores ?? null }
       : null,
@@ -491,6 +507,31 @@ interface PreparedRun {
 }
 
 type CompareRun = BuildCompareInput['runs'][number];
+
+/** Per segmenter of a comparison of several (columns "SEGMENTER+AGENT"), from its runs' stored tasks and default records. */
+function segmenterColumns(input: BuildCompareInput): { segmenters?: SegmenterColumns[] } {
+  const byName = new Map<string, string[]>();
+  for (const label of input.agents) {
+    const at = label.lastIndexOf('+');
+    if (at < 0) return {};
+    const name = label.slice(0, at);
+    byName.set(name, [...(byName.get(name) ?? []), label]);
+  }
+  if (byName.size === 0) return {};
+  const segmenters = [...byName].map(([segmenter, columns]): SegmenterColumns => {
+    const runs = input.runs.filter((r) => columns.includes(r.agent));
+    const config = runs.find((r) => r.study?.config)?.study?.config as { knobSpace?: KnobSpec[]; segmenter?: { fixed?: Record<string, KnobValue> } } | undefined;
+    const stored = runs.find((r) => r.study?.default)?.study?.default ?? null;
+    const scores = ((stored?.extra ?? {}) as { labelScores?: ImageScores }).labelScores ?? null;
+    return { segmenter, columns, knobSpace: config?.knobSpace ?? [], fixed: { ...(config?.segmenter?.fixed ?? {}) }, default: stored ? { total: stored.total, labelScores: scores } : null };
+  });
+  return { segmenters };
+}
+
+function tunedOfRun(run: CompareRun): string[] | undefined {
+  const space = (run.study?.config as { knobSpace?: unknown } | undefined)?.knobSpace;
+  return Array.isArray(space) ? space.map((s: { name: string }) => s.name) : undefined;
+}
 
 function prepareRun(run: CompareRun, tuned: string[], frames: number, S: number): PreparedRun {
   const kind = agentKind(run.agent);

@@ -6,8 +6,10 @@ import { getPolicyAgent, isPolicyAgentName, POLICY_AGENT_NAMES } from '../../age
 import { AGENT_NAMES, parseAgentConfig } from '../../agents/registry.js';
 import { configError } from '../util/config-error.js';
 import { KnobSpace, type KnobSpec, type KnobValue } from '../segmenters/knobs.js';
-import { samKnobSpace } from '../segmenters/sam/knob-specs.js';
+import { getSegmenter, SEGMENTER_NAMES, segmenterKnobSpace, type SegmenterName } from '../segmenters/registry.js';
+import { DEVICES, type Device } from '../segmenters/sam/devices.js';
 import { SamstarError, suggestName } from '../util/errors.js';
+import { pixelSizeSchema } from '../util/units.js';
 
 /**
  * A training task (YAML):
@@ -16,9 +18,11 @@ import { SamstarError, suggestName } from '../util/errors.js';
  *   data:
  *     frames: images/*.png                 # glob, folder, or list of files
  *     labels: labels                       # optional: label images matched by file stem
- *     pixelSize: 0.65                      # optional, nm per pixel (fills reward terms' pixel_size)
+ *     pixel_size: 0.65um                   # optional: 650 (a bare number is nm), "0.65um", or {value: 0.65, unit: um};
+ *                                          # overrides the files' metadata and fills reward terms' pixel_size
+ *     channel: 1                           # optional: the signal channel of multi-channel images (0-based)
  *   segmenter:
- *     name: sam
+ *     name: sam                            # a registered segmenter: sam, blobs (src/segmenters/registry.ts)
  *     encoder: model/encoder.onnx          # optional (both or neither; default: the bundled model)
  *     decoder: model/decoder.onnx
  *     fixed: { points_per_side: 16 }       # knobs held at a value
@@ -30,6 +34,7 @@ import { SamstarError, suggestName } from '../util/errors.js';
  *   budget: 60
  *   seed: 1
  *   framesPerEvaluation: 4                 # optional: a seeded subset per generation
+ *   execution: { redis: redis://host:6379 } # optional: evaluate on `samstar worker`s (also send_frames: bytes|path, data_root)
  *
  * Relative paths resolve against the config file's folder. Unknown keys are
  * errors that name their path and suggest the nearest known key; knob names
@@ -38,7 +43,8 @@ import { SamstarError, suggestName } from '../util/errors.js';
 const knobValue = z.union([z.number(), z.string()]);
 const boundsSchema = z.strictObject({ min: z.number().optional(), max: z.number().optional() });
 
-export const SEGMENTER_NAMES = ['sam'] as const;
+// The segmenters a task may name are the registry's (src/segmenters/registry.ts); re-exported for this module's callers.
+export { SEGMENTER_NAMES, segmenterKnobSpace, type SegmenterName } from '../segmenters/registry.js';
 
 export const taskSchema = z.strictObject({
   name: z.string().min(1, 'must not be empty').optional(),
@@ -46,13 +52,17 @@ export const taskSchema = z.strictObject({
   data: z.strictObject({
     frames: z.union([z.string().min(1, 'must not be empty'), z.array(z.string().min(1, 'must not be empty')).min(1, 'list at least one frame')]),
     labels: z.string().min(1, 'must not be empty').optional(),
-    pixelSize: z.number().positive('must be > 0').optional(),
+    pixel_size: pixelSizeSchema.optional(),
+    /** Deprecated spelling of pixel_size (read, with a warning). */
+    pixelSize: pixelSizeSchema.optional(),
+    channel: z.number().int('must be a whole number').min(0, 'must be ≥ 0 (channels are numbered from 0)').optional(),
   }),
   segmenter: z.strictObject({
     name: z.enum(SEGMENTER_NAMES).default('sam'),
     encoder: z.string().min(1).optional(),
     decoder: z.string().min(1).optional(),
     threads: z.number().int().min(1, 'must be ≥ 1').max(256).optional(),
+    device: z.enum(DEVICES).optional(),
     fixed: z.record(z.string(), knobValue).default({}),
     tune: z.union([z.array(z.string()).min(1, 'name at least one knob to tune'), z.record(z.string(), boundsSchema.nullable())]),
   }),
@@ -61,6 +71,13 @@ export const taskSchema = z.strictObject({
   budget: z.number().int('must be a whole number').min(1, 'must be ≥ 1').max(10_000_000),
   seed: z.number().int('must be a whole number').min(0, 'must be ≥ 0').max(2 ** 32 - 1).default(0),
   framesPerEvaluation: z.number().int('must be a whole number').min(1, 'must be ≥ 1').optional(),
+  execution: z
+    .strictObject({
+      redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+      send_frames: z.enum(['bytes', 'path']).optional(),
+      data_root: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 
 /** A knob the agent moves, with the bounds it may explore (inside the knob's own). */
@@ -80,13 +97,18 @@ export interface TaskConfig {
     /** An absolute glob / folder, or absolute file paths. */
     readonly frames: string | string[];
     readonly labels?: string;
+    /** Nanometres per pixel (config `data.pixel_size`). */
     readonly pixelSize?: number;
+    /** The signal channel of multi-channel images. */
+    readonly channel?: number;
   };
   readonly segmenter: {
-    readonly name: (typeof SEGMENTER_NAMES)[number];
+    readonly name: SegmenterName;
     readonly encoder?: string;
     readonly decoder?: string;
     readonly threads?: number;
+    /** Where onnxruntime runs the model (default cpu). */
+    readonly device?: Device;
     readonly fixed: Record<string, KnobValue>;
     readonly tune: TunedKnob[];
   };
@@ -96,6 +118,8 @@ export interface TaskConfig {
   readonly budget: number;
   readonly seed: number;
   readonly framesPerEvaluation?: number;
+  /** Where evaluations run (not part of the study: the same study may resume elsewhere); data_root is absolute. */
+  readonly execution?: { readonly redis: string; readonly sendFrames?: 'bytes' | 'path'; readonly dataRoot?: string };
 }
 
 /** Flags that override the config (paths relative to the working directory). */
@@ -107,16 +131,12 @@ export interface TaskOverrides {
   readonly seed?: number;
   readonly framesPerEvaluation?: number;
   readonly name?: string;
+  /** data.channel (--channel). */
+  readonly channel?: number;
+  /** data.pixel_size (--pixel-size: "0.65um", 650…), replacing the config's. */
+  readonly pixelSize?: string | number;
   /** Resolve override paths against this folder (default: process.cwd()). */
   readonly cwd?: string;
-}
-
-/** The knob space of a segmenter by name, without loading its model. */
-export function segmenterKnobSpace(name: (typeof SEGMENTER_NAMES)[number]): KnobSpace {
-  switch (name) {
-    case 'sam':
-      return samKnobSpace();
-  }
 }
 
 export async function loadTaskConfig(path: string, overrides: TaskOverrides = {}): Promise<TaskConfig> {
@@ -180,6 +200,11 @@ export function parseTaskConfig(data: unknown, options: { source?: string; baseD
     tunedSpec(space.spec(knob.name), knob, where('tune', knob.name));
   }
 
+  if (!getSegmenter(raw.segmenter.name).usesModel && (raw.segmenter.encoder !== undefined || raw.segmenter.decoder !== undefined)) {
+    throw new SamstarError('CONFIG_INVALID', `${where(raw.segmenter.encoder !== undefined ? 'encoder' : 'decoder')}: the ${raw.segmenter.name} segmenter runs no model`, {
+      hint: 'remove segmenter.encoder and segmenter.decoder, or use a segmenter that runs a model (sam)',
+    });
+  }
   if ((raw.segmenter.encoder === undefined) !== (raw.segmenter.decoder === undefined)) {
     throw new SamstarError('CONFIG_INVALID', `${where(raw.segmenter.encoder ? 'decoder' : 'encoder')}: missing (encoder and decoder go together)`, {
       hint: 'give both ONNX files of a SAM / MobileSAM export, or neither for the bundled model',
@@ -194,12 +219,13 @@ export function parseTaskConfig(data: unknown, options: { source?: string; baseD
     data: {
       frames,
       ...(raw.data.labels !== undefined ? { labels: at(raw.data.labels) } : {}),
-      ...(raw.data.pixelSize !== undefined ? { pixelSize: raw.data.pixelSize } : {}),
+      ...dataUnits(raw.data, source),
     },
     segmenter: {
       name: raw.segmenter.name,
       ...(raw.segmenter.encoder !== undefined ? { encoder: at(raw.segmenter.encoder), decoder: at(raw.segmenter.decoder!) } : {}),
       ...(raw.segmenter.threads !== undefined ? { threads: raw.segmenter.threads } : {}),
+      ...(raw.segmenter.device !== undefined ? { device: raw.segmenter.device } : {}),
       fixed: { ...raw.segmenter.fixed },
       tune,
     },
@@ -208,6 +234,9 @@ export function parseTaskConfig(data: unknown, options: { source?: string; baseD
     budget: raw.budget,
     seed: raw.seed,
     ...(raw.framesPerEvaluation !== undefined ? { framesPerEvaluation: raw.framesPerEvaluation } : {}),
+    ...(raw.execution
+      ? { execution: { redis: raw.execution.redis, ...(raw.execution.send_frames ? { sendFrames: raw.execution.send_frames } : {}), ...(raw.execution.data_root ? { dataRoot: at(raw.execution.data_root) } : {}) } }
+      : {}),
   };
 }
 
@@ -297,6 +326,15 @@ function applyOverrides(data: Record<string, unknown>, overrides: TaskOverrides)
     dataBlock.labels = abs(overrides.labels);
     out.data = dataBlock;
   }
+  if (overrides.channel !== undefined) {
+    dataBlock.channel = overrides.channel;
+    out.data = dataBlock;
+  }
+  if (overrides.pixelSize !== undefined) {
+    delete dataBlock.pixelSize;
+    dataBlock.pixel_size = overrides.pixelSize;
+    out.data = dataBlock;
+  }
   if (overrides.agent !== undefined) {
     const current = data.agent;
     const currentName = typeof current === 'string' ? current : (current as { name?: unknown } | undefined)?.name;
@@ -308,6 +346,18 @@ function applyOverrides(data: Record<string, unknown>, overrides: TaskOverrides)
   if (overrides.framesPerEvaluation !== undefined) out.framesPerEvaluation = overrides.framesPerEvaluation;
   if (overrides.name !== undefined) out.name = overrides.name;
   return out;
+}
+
+/** `data.pixel_size` (nm, whatever unit it was written in) and `data.channel`; the old `pixelSize` spelling still works, with a warning. */
+function dataUnits(data: { pixel_size?: number; pixelSize?: number; channel?: number }, source: string): { pixelSize?: number; channel?: number } {
+  if (data.pixelSize !== undefined && data.pixel_size !== undefined) {
+    throw new SamstarError('CONFIG_INVALID', `${source}: data.pixelSize and data.pixel_size are the same setting, given twice`, { hint: 'keep data.pixel_size (pixelSize is its old spelling)' });
+  }
+  if (data.pixelSize !== undefined) {
+    process.emitWarning(`${source}: data.pixelSize is deprecated; write data.pixel_size (same value: a bare number is nm per pixel)`, 'DeprecationWarning');
+  }
+  const pixelSize = data.pixel_size ?? data.pixelSize;
+  return { ...(pixelSize !== undefined ? { pixelSize } : {}), ...(data.channel !== undefined ? { channel: data.channel } : {}) };
 }
 
 function stemOf(path: string): string {

@@ -16,6 +16,7 @@ import { resolveTask } from '../train/task.js';
 import { train, type TrainOptions } from '../train/train.js';
 import type { TrainSummary } from '../train/summary.js';
 import { writeFileAtomic } from '../util/fs.js';
+import type { Device } from '../segmenters/sam/devices.js';
 
 const DEMO_TASK_HEADER = '# The task the demo ran (paths are absolute).';
 
@@ -24,6 +25,9 @@ export interface DemoOptions {
   readonly frames?: number;
   readonly budget?: number;
   readonly seed?: number;
+  /** Where onnxruntime runs the model and with how many threads (default cpu, 1). */
+  readonly device?: Device;
+  readonly intraOpThreads?: number;
   readonly signal?: AbortSignal;
   readonly log?: (line: string) => void;
   readonly onEvaluation?: TrainOptions['onEvaluation'];
@@ -94,7 +98,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   await writeFileAtomic(join(out, 'task.yaml'), `${DEMO_TASK_HEADER}\n${toYaml(taskConfig)}`);
   const task = await resolveTask(parseTaskConfig(taskConfig, { source: join(out, 'task.yaml'), baseDir: out }));
 
-  const segmenter = await SamSegmenter.load();
+  const segmenter = await SamSegmenter.load({ device: options.device, intraOpThreads: options.intraOpThreads });
   try {
     log(`2/5 default knobs (SAM's: pred_iou_thresh 0.88, stability_score_thresh 0.95) and 3/5 CMA-ES tuning (${taskConfig.budget} evaluations, physics reward)`);
     const result = await train(task, { out: join(out, 'run'), segmenter, signal: options.signal, onEvaluation: options.onEvaluation });

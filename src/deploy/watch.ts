@@ -2,7 +2,8 @@ import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { evaluateReward, type CompiledReward } from '../../rewards/index.js';
-import { loadFrame } from '../image/load.js';
+import { listFrames, loadFrame } from '../image/load.js';
+import { packageVersion } from '../util/package-root.js';
 import type { OnlineAdapter } from '../policy/adapt.js';
 import type { Policy } from '../policy/policy.js';
 import { writeSegmentationOutputs, type OutputPaths } from '../segment/outputs.js';
@@ -60,6 +61,10 @@ export interface WatchOptions {
   readonly maxFrames?: number;
   /** Goes into every NAME.json (segmenter, model files, …). */
   readonly provenance?: Record<string, unknown>;
+  /** The signal channel of multi-channel images (see loadFrame). */
+  readonly channel?: number;
+  /** Nanometres per pixel, overriding the files' metadata. */
+  readonly pixelSizeNm?: number;
   /** After the initial scan: from now on new files are picked up. */
   readonly onReady?: () => void;
   readonly onFrame?: (result: WatchFrameResult) => void;
@@ -278,15 +283,25 @@ export async function watchFolder(options: WatchOptions): Promise<WatchSummary> 
         done.delete(next.name);
         continue; // gone
       }
-      const index = results.length + failures.length + 1;
+      // A stack (multi-page TIFF) is one file and several frames: each is processed in order.
+      let refs: string[] = [path];
       try {
-        const result = await processFrame(path, index, next.readyAt, options, fixedKnobs, out);
-        results.push(result);
-        options.onFrame?.(result);
-      } catch (error) {
-        const failure: WatchFailure = { index, file: path, error: isSamstarError(error) ? error.describe() : error instanceof Error ? error.message : String(error) };
-        failures.push(failure);
-        options.onFailure?.(failure);
+        refs = await listFrames([path], { channel: options.channel });
+      } catch {
+        // processFrame on the file reports the same error as a failure of this frame
+      }
+      for (const ref of refs) {
+        const index = results.length + failures.length + 1;
+        try {
+          const result = await processFrame(ref, index, next.readyAt, options, fixedKnobs, out);
+          results.push(result);
+          options.onFrame?.(result);
+        } catch (error) {
+          const failure: WatchFailure = { index, file: ref, error: isSamstarError(error) ? error.describe() : error instanceof Error ? error.message : String(error) };
+          failures.push(failure);
+          options.onFailure?.(failure);
+        }
+        if (options.maxFrames !== undefined && results.length + failures.length >= options.maxFrames) break;
       }
       if (options.maxFrames !== undefined && results.length + failures.length >= options.maxFrames) break;
     }
@@ -299,13 +314,13 @@ export async function watchFolder(options: WatchOptions): Promise<WatchSummary> 
     await scanning;
   }
   const summary = summarise(dir, out, results, failures, (performance.now() - started) / 1000, options);
-  await writeFileAtomic(join(out, WATCH_SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`).catch(() => undefined);
+  await writeFileAtomic(join(out, WATCH_SUMMARY_FILE), `${JSON.stringify({ samstar_version: packageVersion(), ...summary }, null, 2)}\n`).catch(() => undefined);
   return summary;
 }
 
 async function processFrame(path: string, index: number, readyAt: number, options: WatchOptions, fixedKnobs: KnobValues, out: string): Promise<WatchFrameResult> {
   const t0 = performance.now();
-  const frame = await loadFrame(path);
+  const frame = await loadFrame(path, { channel: options.channel, pixelSizeNm: options.pixelSizeNm });
   let knobs = fixedKnobs;
   let decideMs = 0;
   let tuned: KnobValues = {};

@@ -1,7 +1,9 @@
+import { SamstarError } from '../util/errors.js';
 import { LruCache } from '../util/lru.js';
 import type { Frame } from './frame.js';
 import { boxDownsample, scaleNormalisedLog, type GreyImage } from './log-filter.js';
 import { estimateNoise } from './noise.js';
+import { computeScaleFeatures, SCALE_FEATURE_BOUNDS, SCALE_FEATURE_NAMES } from './scale-features.js';
 
 /**
  * Frame features: cheap descriptors of a frame's grey image (0–255 after the
@@ -10,8 +12,9 @@ import { estimateNoise } from './noise.js';
  * laid out differently from the one it learned on).
  *
  * Every feature is deterministic and finite. The fixed order is FEATURE_NAMES;
- * bump FEATURE_VERSION whenever a definition, the order or the working
- * resolution changes.
+ * add a new version (LAYOUTS) whenever a definition, the order or the working
+ * resolution changes, and keep the old ones computable: a policy is fed the
+ * layout it was trained on.
  *
  * Where each group is computed (so a 1024² frame costs a few ms):
  *  - intensity (grey_*, otsu_*): a 1024-bin histogram of the full-resolution grey
@@ -46,14 +49,16 @@ import { estimateNoise } from './noise.js';
  *  blob_scale_dark        the same for dark blobs
  *  blob_polarity          (Σ bright p99 − Σ dark p99) / (Σ bright p99 + Σ dark p99) over the scales, in [−1, 1]
  */
-export const FEATURE_VERSION = 'samstar-frame-features-v1';
+export const FEATURE_VERSION_V1 = 'samstar-frame-features-v1';
+/** Version 2: version 1's features, unchanged and in the same order, then the scale features (scale-features.ts). */
+export const FEATURE_VERSION_V2 = 'samstar-frame-features-v2';
 
 export const FEATURE_SIGMAS: readonly number[] = [1, 2, 4, 8, 16];
 const PERCENTILES = [1, 5, 25, 50, 75, 95, 99] as const;
 
 const LOG_NAMES = FEATURE_SIGMAS.flatMap((s) => [`log_bright_max_s${s}`, `log_bright_p99_s${s}`, `log_dark_max_s${s}`, `log_dark_p99_s${s}`]);
 
-export const FEATURE_NAMES: readonly string[] = [
+const V1_NAMES: readonly string[] = [
   ...PERCENTILES.map((p) => `grey_p${String(p).padStart(2, '0')}`),
   'grey_mean',
   'grey_std',
@@ -73,8 +78,7 @@ export const FEATURE_NAMES: readonly string[] = [
   'blob_polarity',
 ];
 
-/** Bounds every feature is guaranteed to respect (for the observation space). */
-export const FEATURE_BOUNDS: readonly (readonly [number, number])[] = FEATURE_NAMES.map((name): readonly [number, number] => {
+const V1_BOUNDS: readonly (readonly [number, number])[] = V1_NAMES.map((name): readonly [number, number] => {
   if (name.startsWith('grey_p') || name === 'grey_mean' || name === 'otsu_threshold') return [0, 255];
   if (name === 'grey_std') return [0, 255];
   if (name === 'grey_kurtosis') return [-2, Infinity];
@@ -85,14 +89,40 @@ export const FEATURE_BOUNDS: readonly (readonly [number, number])[] = FEATURE_NA
   return [-Infinity, Infinity];
 });
 
+/** Every feature layout this build computes, by version: policies trained on an older one keep deploying. */
+const LAYOUTS: Readonly<Record<string, { readonly names: readonly string[]; readonly bounds: readonly (readonly [number, number])[] }>> = {
+  [FEATURE_VERSION_V1]: { names: V1_NAMES, bounds: V1_BOUNDS },
+  [FEATURE_VERSION_V2]: { names: [...V1_NAMES, ...SCALE_FEATURE_NAMES], bounds: [...V1_BOUNDS, ...SCALE_FEATURE_BOUNDS] },
+};
+
+/** The layout new environments and policies use. */
+export const FEATURE_VERSION: string = FEATURE_VERSION_V2;
+export const FEATURE_NAMES: readonly string[] = LAYOUTS[FEATURE_VERSION].names;
+/** Bounds every feature is guaranteed to respect (for the observation space). */
+export const FEATURE_BOUNDS: readonly (readonly [number, number])[] = LAYOUTS[FEATURE_VERSION].bounds;
+
+/** The versions this build can compute (oldest first). */
+export const FEATURE_VERSIONS: readonly string[] = Object.keys(LAYOUTS);
+
+/** The names of a feature version, or undefined when this build does not know it. */
+export function featureNamesOf(version: string): readonly string[] | undefined {
+  return Object.prototype.hasOwnProperty.call(LAYOUTS, version) ? LAYOUTS[version].names : undefined;
+}
+
 /** What a policy stores to know which features it was trained on. */
 export interface FeatureSpec {
   readonly version: string;
   readonly names: readonly string[];
 }
 
-export function featureSpec(): FeatureSpec {
-  return { version: FEATURE_VERSION, names: [...FEATURE_NAMES] };
+export function featureSpec(version: string = FEATURE_VERSION): FeatureSpec {
+  return { version, names: [...layout(version).names] };
+}
+
+function layout(version: string): (typeof LAYOUTS)[string] {
+  const found = featureNamesOf(version);
+  if (!found) throw new SamstarError('CONFIG_INVALID', `unknown frame-feature version "${version}" (this samstar computes ${FEATURE_VERSIONS.join(', ')})`, { hint: 'use the samstar version the policy was trained with, or train it again' });
+  return LAYOUTS[version];
 }
 
 /** Longest side of the working image for the gradient and blob features. */
@@ -107,11 +137,11 @@ const cache = new LruCache<Float64Array>(4096, () => 1);
  * The feature vector of a frame, in FEATURE_NAMES order. Cached per frame hash
  * (the returned array is shared: copy it before changing it).
  */
-export function frameFeatures(frame: Frame): Float64Array {
-  const key = `${FEATURE_VERSION}|${frame.hash}`;
+export function frameFeatures(frame: Frame, version: string = FEATURE_VERSION): Float64Array {
+  const key = `${version}|${frame.hash}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const features = computeFeatures({ data: frame.grey, width: frame.width, height: frame.height });
+  const features = computeFeatures({ data: frame.grey, width: frame.width, height: frame.height }, version);
   cache.set(key, features);
   return features;
 }
@@ -124,8 +154,9 @@ export function frameFeatureRecord(frame: Frame): Record<string, number> {
   return out;
 }
 
-/** Features of a grey image (0–255) without the cache. */
-export function computeFeatures(image: GreyImage): Float64Array {
+/** Features of a grey image (0–255) without the cache, in the layout of `version`. */
+export function computeFeatures(image: GreyImage, version: string = FEATURE_VERSION): Float64Array {
+  layout(version);
   const out: number[] = [];
   const { hist, n } = histogram(image);
   for (const p of PERCENTILES) out.push(histogramPercentile(hist, n, p));
@@ -156,6 +187,7 @@ export function computeFeatures(image: GreyImage): Float64Array {
   const b = brightP99.reduce((a, v) => a + Math.max(0, v), 0);
   const d = darkP99.reduce((a, v) => a + Math.max(0, v), 0);
   out.push(b + d > 1e-9 ? clamp((b - d) / (b + d), -1, 1) : 0);
+  if (version === FEATURE_VERSION_V2) out.push(...computeScaleFeatures(image, noise.sigma));
   return Float64Array.from(out, (v) => (Number.isFinite(v) ? v : 0));
 }
 

@@ -4,6 +4,7 @@
  * `pixels` holds the contrast-stretched intensities in 0–255 (float, interleaved
  * channels, row-major), which is what SAM-style preprocessing expects.
  * `grey` is the channel mean of `pixels` (what measurements and rewards use).
+ * `source` is a file path or a frame reference (`stack.tif#t0003`, see frame-ref.ts).
  * `hash` identifies the content (sha256 of the decoded raw samples and the
  * shape), so caches survive renames and never confuse two images.
  */
@@ -22,4 +23,6 @@ export interface Frame {
   readonly hash: string;
   /** Bit depth of the stored samples (8 or 16; 32 for float sources). */
   readonly bitDepth: number;
+  /** Nanometres per pixel, when the file's metadata or the user gave one (measurements then add physical units). */
+  readonly pixelSizeNm?: number;
 }

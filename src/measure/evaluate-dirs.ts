@@ -9,6 +9,8 @@ import { meanScores, scorePrediction, type ImageScores } from './evaluate.js';
  * `samstar evaluate --pred DIR --truth DIR`: pair files by name and score each pair.
  * A file NAME.labels.png, NAME.png (or .tif/.tiff) is a label image of NAME; in the truth folder
  * NAME.txt is a YOLO box file. Files without a partner are reported, not silently dropped.
+ * The pictures `samstar segment` writes beside its labels (NAME.overlay.png) are not label
+ * images and are skipped quietly, so a segment output folder is a prediction folder as it is.
  */
 export interface DirectoryEvaluation {
   images: ({ name: string } & ImageScores)[];
@@ -24,6 +26,9 @@ const SUFFIXES: readonly [string, 'labels' | 'boxes'][] = [
   ['.txt', 'boxes'],
 ];
 
+/** samstar's own non-label outputs that share the label suffixes. */
+const NOT_LABELS = ['.overlay.png'];
+
 interface Entry {
   file: string;
   kind: 'labels' | 'boxes';
@@ -38,6 +43,7 @@ async function listByName(dir: string, allowBoxes: boolean, role: string): Promi
   }
   const byName = new Map<string, Entry>();
   for (const file of files.sort()) {
+    if (NOT_LABELS.some((suffix) => file.toLowerCase().endsWith(suffix))) continue;
     const hit = SUFFIXES.find(([suffix, kind]) => file.toLowerCase().endsWith(suffix) && (allowBoxes || kind === 'labels'));
     if (!hit) continue;
     const name = file.slice(0, file.length - hit[0].length);

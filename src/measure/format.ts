@@ -1,5 +1,6 @@
 import type { DirectoryEvaluation } from './evaluate-dirs.js';
 import { SCORE_KEYS } from './evaluate.js';
+import { describePixelSize } from '../util/units.js';
 import type { Measurements } from './types.js';
 
 /** Plain-text renderings for the CLI (the JSON forms are the measurement objects themselves). */
@@ -14,11 +15,14 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-export function formatMeasurements(m: Measurements): string {
+/** The instance table in pixels, plus area (µm²) and diameter (µm) columns where the pixel size is known. */
+export function formatMeasurements(m: Measurements & { readonly pixelSizeNm?: number }): string {
   const f = m.frame;
   const lines = [
     `${f.count} instances in ${f.width}×${f.height}: density ${f.density.toFixed(1)} per Mpx, area fraction ${fixed(f.area_fraction)}, overlap ${fixed(f.overlap_fraction)}`,
   ];
+  const um = m.pixelSizeNm === undefined ? undefined : m.pixelSizeNm / 1000;
+  if (um !== undefined) lines.push(`pixel size ${describePixelSize(m.pixelSizeNm!)}: ${fixed(f.width * um, 1)} × ${fixed(f.height * um, 1)} µm`);
   if (f.uncovered_foreground !== undefined) {
     lines.push(
       `foreground (grey ${f.foreground_polarity === 'bright' ? '≥' : '<'} ${f.foreground_threshold}): ${fixed(f.foreground_fraction)} of the frame, ${fixed(f.uncovered_foreground)} of it uncovered`,
@@ -28,6 +32,7 @@ export function formatMeasurements(m: Measurements): string {
     const withImage = m.instances[0].mean_intensity !== undefined;
     const header = ['label', 'area', 'perimeter', 'eq.diam', 'ecc', 'solidity', 'circ', 'aspect', 'border'];
     if (withImage) header.push('mean', 'contrast', 'edge');
+    if (um !== undefined) header.push('area µm²', 'eq.diam µm');
     const rows = m.instances.map((i) => {
       const row = [
         String(i.label),
@@ -41,6 +46,7 @@ export function formatMeasurements(m: Measurements): string {
         i.touches_border ? 'yes' : '',
       ];
       if (withImage) row.push(fixed(i.mean_intensity, 1), fixed(i.intensity_contrast, 1), fixed(i.boundary_gradient, 1));
+      if (um !== undefined) row.push(fixed(i.area * um * um, 3), fixed(i.equivalent_diameter * um, 3));
       return row;
     });
     lines.push('', table(header, rows));

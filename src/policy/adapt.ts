@@ -2,6 +2,7 @@ import { CmaEs } from '../../agents/cmaes.js';
 import { evaluateReward, type CompiledReward } from '../../rewards/index.js';
 import type { Frame } from '../image/frame.js';
 import type { LabelImage } from '../masks/types.js';
+import { KnobMapping } from '../segmenters/knob-mapping.js';
 import type { KnobSpace, KnobValues } from '../segmenters/knobs.js';
 import type { Segmentation, Segmenter } from '../segmenters/types.js';
 import { SamstarError } from '../util/errors.js';
@@ -38,6 +39,11 @@ export interface AdaptOptions {
   readonly sigma?: number;
   /** CMA-ES population (default 4). */
   readonly popsize?: number;
+  /**
+   * Wall-time bound per frame, ms (default none): no evaluation starts after it, beyond the
+   * first (a frame always gets at least the knobs it started from). For live streams: `--adapt-ms`.
+   */
+  readonly timeBudgetMs?: number;
   readonly seed?: number;
 }
 
@@ -57,6 +63,10 @@ export interface AdaptResult {
   readonly ms: number;
   /** Wall time of the first evaluation (encode + propose when the frame is new), ms. */
   readonly firstMs: number;
+  /** Every evaluation in order: the adapted knobs and their reward (what the record keeps of the search). */
+  readonly trace: { readonly tuned: KnobValues; readonly total: number }[];
+  /** Whether the time budget cut the search short. */
+  readonly timedOut: boolean;
 }
 
 /** The defaults: 12 evaluations per frame, σ 0.15, λ 4. */
@@ -67,6 +77,7 @@ export class OnlineAdapter {
   readonly budget: number;
   readonly sigma: number;
   readonly popsize: number;
+  readonly timeBudgetMs: number;
   private readonly segmenter: Segmenter;
   private readonly reward: CompiledReward;
   private readonly seed: number;
@@ -80,6 +91,8 @@ export class OnlineAdapter {
     this.budget = options.budget ?? ADAPT_DEFAULTS.budget;
     this.sigma = options.sigma ?? ADAPT_DEFAULTS.sigma;
     this.popsize = options.popsize ?? ADAPT_DEFAULTS.popsize;
+    this.timeBudgetMs = options.timeBudgetMs ?? Infinity;
+    if (!(this.timeBudgetMs > 0)) throw new SamstarError('ARGUMENT_INVALID', `online adaptation: the time budget must be > 0 ms, got ${this.timeBudgetMs}`);
     this.seed = options.seed ?? 0;
     if (!Number.isInteger(this.budget) || this.budget < 1) throw new SamstarError('ARGUMENT_INVALID', `online adaptation: budget must be a whole number ≥ 1, got ${this.budget}`);
     if (!(this.sigma > 0 && this.sigma <= 2)) throw new SamstarError('ARGUMENT_INVALID', `online adaptation: sigma must be in (0, 2], got ${this.sigma}`);
@@ -113,9 +126,24 @@ export class OnlineAdapter {
   async adapt(frame: Frame, base: KnobValues, options: { truth?: LabelImage; id?: string } = {}): Promise<AdaptResult> {
     const started = performance.now();
     const names = this.space.names;
-    const knobsOf = (x: readonly number[]): KnobValues => this.segmenter.knobs.resolve({ ...base, ...this.space.fromNormalised([...x]) }, 'online adaptation');
+    // The adapted knobs move; every other entry of `base` is held (the one mapping from a point to knobs).
+    const held: KnobValues = { ...base };
+    for (const n of names) delete held[n];
+    const mapping = new KnobMapping(this.segmenter.knobs, this.space, held, 'online adaptation');
+    const knobsOf = (x: readonly number[]): KnobValues => mapping.knobsOf(x);
     let evaluations = 0;
     let firstMs = 0;
+    const trace: { tuned: KnobValues; total: number }[] = [];
+    let timedOut = false;
+    // Evaluations left: the budget's, and none once the time is up (the first always runs).
+    const canEvaluate = (): boolean => {
+      if (evaluations >= this.budget) return false;
+      if (evaluations > 0 && performance.now() - started >= this.timeBudgetMs) {
+        timedOut = true;
+        return false;
+      }
+      return true;
+    };
     const evaluate = async (x: readonly number[]): Promise<{ total: number; terms: Record<string, number>; segmentation: Segmentation }> => {
       const t0 = performance.now();
       const knobs = knobsOf(x);
@@ -123,6 +151,7 @@ export class OnlineAdapter {
       const r = evaluateReward(this.reward, segmentation, { frame, truth: options.truth, source: options.id ?? frame.source });
       if (evaluations === 0) firstMs = performance.now() - t0;
       evaluations++;
+      trace.push({ tuned: mapping.tunedOf(knobs), total: Number.isFinite(r.total) ? r.total : Number.NaN });
       return { total: Number.isFinite(r.total) ? r.total : Number.NaN, terms: r.terms, segmentation };
     };
 
@@ -135,19 +164,19 @@ export class OnlineAdapter {
     let best: { x: number[]; total: number; terms: Record<string, number>; segmentation: Segmentation } | undefined;
     let baseTotal = Number.NaN;
     for (const x of starts) {
-      if (evaluations >= this.budget && best) break;
+      if (best && !canEvaluate()) break;
       const r = await evaluate(x);
       if (x === baseX) baseTotal = r.total;
       if (!best || better(r.total, best.total)) best = { x: [...x], ...r };
     }
 
-    if (evaluations < this.budget) {
+    if (canEvaluate()) {
       const es = new CmaEs(this.space.searchBounds(), mix(this.seed, this.frames), { x0: best!.x, sigma0: this.sigma, popsize: this.popsize });
-      while (evaluations < this.budget && es.stop().length === 0) {
+      while (canEvaluate() && es.stop().length === 0) {
         const candidates = es.ask();
         const rewards: number[] = [];
         for (const x of candidates) {
-          if (evaluations >= this.budget) break;
+          if (!canEvaluate()) break;
           const r = await evaluate(x);
           rewards.push(r.total);
           if (better(r.total, best!.total)) best = { x: [...x], ...r };
@@ -178,6 +207,8 @@ export class OnlineAdapter {
       evaluations,
       ms: performance.now() - started,
       firstMs,
+      trace,
+      timedOut,
     };
   }
 }

@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { RunningStatsJSON } from '../../agents/policy/running-stats.js';
-import { FEATURE_NAMES, FEATURE_VERSION, type FeatureSpec } from '../image/features.js';
+import { FEATURE_NAMES, FEATURE_VERSIONS, featureNamesOf, featureSpec, type FeatureSpec } from '../image/features.js';
 import type { KnobSpace, KnobSpec, KnobValues } from '../segmenters/knobs.js';
 import { SamstarError, suggestName } from '../util/errors.js';
+import { checkLookupTable, type LookupTable } from './lookup.js';
 
 /**
  * The policy artefact: a folder that says how to choose knobs for a frame.
@@ -21,7 +22,9 @@ import { SamstarError, suggestName } from '../util/errors.js';
  *    search found: `knobs`, the tuned values with the fixed ones repeated);
  *  - 'network': a Gaussian policy maps the frame's features (the feature spec
  *    below, in order) to the normalised tuned-knob vector; deployment takes its
- *    mean (deterministic).
+ *    mean (deterministic);
+ *  - 'lookup': k nearest neighbours from the frame's features to the best knobs
+ *    found per training frame (`lookup`, src/policy/lookup.ts).
  * `adaptive: true` asks deployments to refine the choice per frame with online
  * adaptation (src/policy/adapt.ts) using `adapt` (knobs, budget, σ);
  * `samstar watch --adapt` turns it on for any policy.
@@ -35,7 +38,7 @@ export const POLICY_FILE = 'policy.json';
 export const POLICY_FORMAT = 'samstar-policy';
 export const POLICY_FORMAT_VERSION = 1;
 
-export type PolicyKind = 'static' | 'network';
+export type PolicyKind = 'static' | 'network' | 'lookup';
 
 /** Online adaptation settings stored with a policy. */
 export interface AdaptSettings {
@@ -88,6 +91,8 @@ export interface PolicyManifest {
   readonly knobs?: KnobValues;
   /** The frame features the network reads (names in order, and the definitions' version). */
   readonly features: FeatureSpec;
+  /** Lookup policies: the examples (features → best knobs per training frame) and the distance's standardisation. */
+  readonly lookup?: LookupTable;
   /** Network policies: the observation normalisation statistics (copied from weights.json; informative). */
   readonly normalization?: RunningStatsJSON;
   /** Network policies: where the weights are and what they are. */
@@ -130,7 +135,7 @@ export async function writePolicyArtefact(dir: string, input: PolicyManifestInpu
   const target = resolve(dir);
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
-  const stamp = `${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}`;
+  const stamp = `${process.pid}.${Date.now()}.${randomBytes(3).toString('hex')}`;
   const tmp = join(parent, `.${basename(target)}.${stamp}.tmp`);
   const old = join(parent, `.${basename(target)}.${stamp}.old`);
   await mkdir(tmp, { recursive: true });
@@ -177,10 +182,12 @@ export async function readPolicyManifest(dir: string): Promise<PolicyManifest> {
     throw new SamstarError('MODEL_INVALID', `${path}: ${what}`, { hint: hint ?? 'write the policy again (samstar train)' });
   };
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) bad('expected an object');
-  const m = raw as PolicyManifest;
+  // Policies written before segmenters were named in policy.json were all trained on sam.
+  const record = raw as Record<string, unknown>;
+  const m = ('segmenter' in record ? record : { ...record, segmenter: 'sam' }) as unknown as PolicyManifest;
   if (m.format !== POLICY_FORMAT) bad(`format is ${JSON.stringify(m.format)}, expected "${POLICY_FORMAT}"`);
   if (m.version !== POLICY_FORMAT_VERSION) bad(`version ${JSON.stringify(m.version)} is not supported (this samstar reads version ${POLICY_FORMAT_VERSION})`, 'upgrade samstar or train the policy again');
-  if (m.kind !== 'static' && m.kind !== 'network') bad(`kind is ${JSON.stringify(m.kind)}, expected "static" or "network"`);
+  if (m.kind !== 'static' && m.kind !== 'network' && m.kind !== 'lookup') bad(`kind is ${JSON.stringify(m.kind)}, expected "static", "network" or "lookup"`);
   if (typeof m.id !== 'string' || !m.id) bad('id is missing');
   if (typeof m.segmenter !== 'string') bad('segmenter is missing');
   if (!Array.isArray(m.knobSpace) || m.knobSpace.length === 0) bad('knobSpace must list at least one tuned knob');
@@ -195,6 +202,11 @@ export async function readPolicyManifest(dir: string): Promise<PolicyManifest> {
     if (!m.network || typeof m.network.weights !== 'string') bad('a network policy needs network.weights (the folder of weights.json, "." for this one)');
     const weights = m.network!.weights;
     if (isAbsolute(weights) || weights.split(/[\\/]/).includes('..')) bad(`network.weights must be a folder inside the policy folder, got ${JSON.stringify(weights)}`);
+  }
+  if (m.kind === 'lookup') {
+    checkLookupTable(m.lookup, m.knobSpace.length, bad);
+    const unknown = m.lookup!.features.filter((n) => !m.features.names.includes(n));
+    if (unknown.length) bad(`lookup.features ${unknown.map((n) => JSON.stringify(n)).join(', ')} are not in features.names`);
   }
   if (!m.provenance || typeof m.provenance !== 'object') bad('provenance is missing');
   return m;
@@ -211,7 +223,7 @@ export async function readPolicyManifest(dir: string): Promise<PolicyManifest> {
  *    build's, and network sizes that disagree with the knob space / features.
  * Static policies read no features, so their feature spec is not checked.
  */
-export function policyMismatches(manifest: PolicyManifest, segmenter: { name: string; knobs: KnobSpace }, features: FeatureSpec = { version: FEATURE_VERSION, names: [...FEATURE_NAMES] }): string[] {
+export function policyMismatches(manifest: PolicyManifest, segmenter: { name: string; knobs: KnobSpace }, expected?: FeatureSpec): string[] {
   const problems: string[] = [];
   if (manifest.segmenter !== segmenter.name) problems.push(`segmenter: the policy is for "${manifest.segmenter}", the segmenter is "${segmenter.name}"`);
   const known = segmenter.knobs.names;
@@ -258,12 +270,14 @@ export function policyMismatches(manifest: PolicyManifest, segmenter: { name: st
       if (why) problems.push(`static knob "${name}" = ${JSON.stringify(value)}: ${why}`);
     }
   }
-  if (manifest.kind === 'network') {
-    if (manifest.features.version !== features.version) {
-      problems.push(`feature version: the policy was trained on "${manifest.features.version}", this samstar computes "${features.version}"`);
+  if (manifest.kind === 'network' || manifest.kind === 'lookup') {
+    // Without an expected layout, the policy's own version is fed to it (older layouts stay computable).
+    const features = expected ?? (featureNamesOf(manifest.features.version) ? featureSpec(manifest.features.version) : undefined);
+    if (!features || manifest.features.version !== features.version) {
+      problems.push(`feature version: the policy was trained on "${manifest.features.version}", this samstar computes ${features ? `"${features.version}"` : FEATURE_VERSIONS.map((v) => `"${v}"`).join(', ')}`);
     }
     const a = manifest.features.names;
-    const b = features.names;
+    const b = features?.names ?? FEATURE_NAMES;
     if (a.length !== b.length) problems.push(`features: the policy reads ${a.length} features, this samstar computes ${b.length}`);
     const missing = a.filter((n) => !b.includes(n));
     if (missing.length) problems.push(`features: ${missing.slice(0, 5).map((n) => `"${n}"`).join(', ')}${missing.length > 5 ? ', …' : ''} unknown to this samstar`);
@@ -271,6 +285,9 @@ export function policyMismatches(manifest: PolicyManifest, segmenter: { name: st
       const firstDiff = a.findIndex((n, i) => n !== b[i]);
       if (firstDiff >= 0) problems.push(`features: order differs at position ${firstDiff} ("${a[firstDiff]}" in the policy, "${b[firstDiff]}" here)`);
     }
+  }
+  if (manifest.kind === 'network') {
+    const a = manifest.features.names;
     const net = manifest.network!;
     if (net.observationSize !== a.length) problems.push(`network: ${net.observationSize} inputs but ${a.length} features listed`);
     if (net.actionSize !== manifest.knobSpace.length) problems.push(`network: ${net.actionSize} outputs but ${manifest.knobSpace.length} tuned knobs`);

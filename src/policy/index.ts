@@ -14,5 +14,6 @@ export {
   type PolicyManifestInput,
   type PolicyProvenance,
 } from './artefact.js';
-export { Policy, writeNetworkPolicy, writeStaticPolicy, type KnobChoice, type LoadPolicyOptions, type PolicyWriteInput } from './policy.js';
+export { Policy, writeLookupPolicy, writeNetworkPolicy, writeStaticPolicy, type KnobChoice, type LoadPolicyOptions, type PolicyWriteInput } from './policy.js';
+export { DEFAULT_LOOKUP_FEATURES, fitLookup, lookupX, type LookupExample, type LookupTable } from './lookup.js';
 export { ADAPT_DEFAULTS, OnlineAdapter, filterKnobNames, type AdaptOptions, type AdaptResult } from './adapt.js';

@@ -5,14 +5,17 @@ import type { PolicyAgent } from '../../agents/policy/types.js';
 import { WEIGHTS_JSON } from '../../agents/policy/weights.js';
 import { featureSpec, frameFeatures, type FeatureSpec } from '../image/features.js';
 import type { Frame } from '../image/frame.js';
+import { KnobMapping } from '../segmenters/knob-mapping.js';
 import { KnobSpace, type KnobSpec, type KnobValues } from '../segmenters/knobs.js';
 import { SamstarError } from '../util/errors.js';
+import { lookupX, type LookupTable } from './lookup.js';
 import {
   checkPolicy,
   readPolicyManifest,
   writePolicyArtefact,
   type AdaptSettings,
   type PolicyManifest,
+  type PolicyManifestInput,
   type PolicyProvenance,
 } from './artefact.js';
 
@@ -47,6 +50,7 @@ export class Policy {
   readonly space: KnobSpace;
   private readonly network?: GaussianPolicy;
   private readonly staticX?: number[];
+  private mapping?: KnobMapping;
 
   private constructor(dir: string, manifest: PolicyManifest, network?: GaussianPolicy) {
     this.dir = dir;
@@ -93,8 +97,17 @@ export class Policy {
     return { ...this.manifest.fixed };
   }
 
-  /** The normalised tuned knobs for a feature vector (network) or the stored ones (static). */
+  /** Whether choosing reads the frame's features (network and lookup policies). */
+  get readsFeatures(): boolean {
+    return this.manifest.kind !== 'static';
+  }
+
+  /** The normalised tuned knobs for a feature vector (network, lookup; in the policy's feature order) or the stored ones (static). */
   chooseX(features?: ArrayLike<number>): number[] {
+    if (this.manifest.kind === 'lookup') {
+      if (!features) throw new SamstarError('ARGUMENT_INVALID', `policy ${this.id}: a lookup policy needs the frame's features`);
+      return lookupX(this.manifest.lookup!, this.manifest.features.names, features, this.space);
+    }
     if (this.network) {
       if (!features) throw new SamstarError('ARGUMENT_INVALID', `policy ${this.id}: a network policy needs the frame's features`);
       return this.network.act(features, { deterministic: true }).action;
@@ -108,11 +121,17 @@ export class Policy {
    */
   choose(frame: Frame, segmenterKnobs: KnobSpace): KnobChoice {
     const started = performance.now();
-    const x = this.network ? this.chooseX(frameFeatures(frame)) : this.chooseX();
+    const x = this.readsFeatures ? this.chooseX(frameFeatures(frame, this.manifest.features.version)) : this.chooseX();
     const tuned = this.space.fromNormalised(x);
     const ms = performance.now() - started;
-    const knobs = segmenterKnobs.resolve({ ...this.manifest.fixed, ...tuned }, `policy ${this.id}`);
+    const knobs = this.mappingFor(segmenterKnobs).knobsOf(x);
     return { knobs, tuned, x, ms };
+  }
+
+  /** The policy's point → knobs mapping onto a segmenter's knob space (built once per space). */
+  mappingFor(segmenterKnobs: KnobSpace): KnobMapping {
+    if (this.mapping?.full !== segmenterKnobs) this.mapping = new KnobMapping(segmenterKnobs, this.space, this.manifest.fixed, `policy ${this.id}`);
+    return this.mapping;
   }
 
   /** What output records carry: which policy chose the knobs. */
@@ -121,7 +140,36 @@ export class Policy {
   }
 }
 
-/** Common inputs of both writers. */
+/**
+ * Write a lookup policy: k nearest neighbours from frame features to the best
+ * knobs found per training frame (src/policy/lookup.ts).
+ */
+export async function writeLookupPolicy(dir: string, input: PolicyWriteInput & { readonly lookup: LookupTable; readonly features?: FeatureSpec }): Promise<PolicyManifest> {
+  const features = input.features ?? featureSpec();
+  for (const name of input.lookup.features) {
+    if (!features.names.includes(name)) throw new SamstarError('ARGUMENT_INVALID', `lookup policy: feature "${name}" is not in the feature spec ${features.version}`);
+  }
+  for (const [i, e] of input.lookup.examples.entries()) {
+    if (e.x.length !== input.knobSpace.length) throw new SamstarError('ARGUMENT_INVALID', `lookup policy: example ${i} has ${e.x.length} knob values for ${input.knobSpace.length} tuned knobs`);
+  }
+  return writePolicyArtefact(dir, { ...commonFields('lookup', input, features), lookup: input.lookup });
+}
+
+/** The manifest fields every kind of policy writes, in one place. */
+function commonFields(kind: PolicyManifest['kind'], input: PolicyWriteInput, features: FeatureSpec): Omit<PolicyManifestInput, 'knobs' | 'lookup' | 'network' | 'normalization'> {
+  return {
+    kind,
+    adaptive: input.adaptive ?? false,
+    ...(input.adapt ? { adapt: input.adapt } : {}),
+    segmenter: input.segmenter,
+    knobSpace: [...input.knobSpace],
+    fixed: { ...input.fixed },
+    features: { version: features.version, names: [...features.names] },
+    provenance: input.provenance,
+  };
+}
+
+/** Common inputs of the writers. */
 export interface PolicyWriteInput {
   readonly segmenter: string;
   readonly knobSpace: readonly KnobSpec[];
@@ -139,17 +187,7 @@ export async function writeStaticPolicy(dir: string, input: PolicyWriteInput & {
     if (!(spec.name in input.knobs)) throw new SamstarError('ARGUMENT_INVALID', `static policy: no value for tuned knob "${spec.name}"`);
     tuned[spec.name] = input.knobs[spec.name];
   }
-  return writePolicyArtefact(dir, {
-    kind: 'static',
-    adaptive: input.adaptive ?? false,
-    ...(input.adapt ? { adapt: input.adapt } : {}),
-    segmenter: input.segmenter,
-    knobSpace: [...input.knobSpace],
-    fixed: { ...input.fixed },
-    knobs: tuned,
-    features: featureSpec(),
-    provenance: input.provenance,
-  });
+  return writePolicyArtefact(dir, { ...commonFields('static', input, featureSpec()), knobs: tuned });
 }
 
 /**
@@ -172,13 +210,7 @@ export async function writeNetworkPolicy(dir: string, input: PolicyWriteInput & 
     await agent.save(tmp);
     const weights = JSON.parse(await readFile(join(tmp, WEIGHTS_JSON), 'utf8')) as { sha256: string; meta: { normalizer: PolicyManifest['normalization']; policy: { hidden: number[] } } };
     return {
-      kind: 'network',
-      adaptive: input.adaptive ?? false,
-      ...(input.adapt ? { adapt: input.adapt } : {}),
-      segmenter: input.segmenter,
-      knobSpace: [...input.knobSpace],
-      fixed: { ...input.fixed },
-      features: { version: features.version, names: [...features.names] },
+      ...commonFields('network', input, features),
       normalization: weights.meta.normalizer,
       network: {
         weights: '.',
@@ -188,7 +220,6 @@ export async function writeNetworkPolicy(dir: string, input: PolicyWriteInput & 
         hidden: [...weights.meta.policy.hidden],
         sha256: weights.sha256,
       },
-      provenance: input.provenance,
     };
   });
 }

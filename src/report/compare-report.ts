@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { COMPARE_SUMMARY_FILE, runCompare, type CompareOptions, type CompareResult } from '../compare/compare.js';
 import { compareCsv } from '../compare/summary.js';
-import { loadSamSegmenter } from '../segmenters/load-segmenter.js';
+import { ArmSegmenters, compareArms } from '../compare/arms.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { buildReport } from './report.js';
 
@@ -9,22 +9,27 @@ import { buildReport } from './report.js';
  * `samstar compare` as a library call with its report: runCompare
  * (src/compare/compare.ts), then, unless `report: false`, DIR/report.html with
  * its plots, and the summary (summary.json, summary.csv) rewritten with the
- * report's size statistics. The comparison and the report share one
- * segmenter, so the report's pictures reuse the frames the runs encoded.
+ * report's size statistics. The comparison and the report share their
+ * segmenters (one per name), so the report's pictures reuse the frames the runs encoded.
  * An interrupted comparison gets a report without pictures (`samstar report
  * DIR` draws them later).
  */
 export async function compareWithReport(options: CompareOptions): Promise<CompareResult> {
   const { task } = options;
-  const segmenter = options.segmenter ?? (await loadSamSegmenter({ encoder: task.segmenter.encoder, decoder: task.segmenter.decoder, intraOpThreads: task.segmenter.threads ?? 1 }));
+  // One segmenter per name for the runs and the report (the task's, and each other one compared with --segmenters).
+  const segmenters = new ArmSegmenters(task, [options.segmenter, ...(options.sharedSegmenters ?? [])]);
   try {
-    const result = await runCompare({ ...options, segmenter });
+    const arms = compareArms(task, options.agents, options.segmenters);
+    const segmenter = await segmenters.get(task.segmenter.name);
+    for (const arm of arms) await segmenters.get(arm.segmenter);
+    const result = await runCompare({ ...options, segmenter, sharedSegmenters: segmenters.all() });
     if (options.report === false) return result;
     const built = await buildReport({
       out: resolve(options.out),
       summary: result.summary,
       task,
       segmenter,
+      segmenters: segmenters.all(),
       skipPictures: result.interrupted ? 'the comparison was interrupted: size histograms and overlays were skipped (`samstar report DIR` draws them from the stored runs)' : undefined,
       overlayFrames: options.overlayFrames,
       histogramFrames: options.histogramFrames,
@@ -35,6 +40,6 @@ export async function compareWithReport(options: CompareOptions): Promise<Compar
     await writeFileAtomic(result.paths.csv, compareCsv(built.summary));
     return { ...result, summary: built.summary, paths: { ...result.paths, report: built.html } };
   } finally {
-    if (options.segmenter === undefined) await segmenter.dispose();
+    await segmenters.dispose();
   }
 }

@@ -312,6 +312,12 @@ export function reportHtml(input: HtmlInput): string {
   if (!input.plots.some((p) => p.name === 'convergence')) parts.push('<p class="na">no evaluation stored yet</p>');
   parts.push('</section>');
 
+  if (input.plots.some((p) => p.name === 'pareto')) {
+    parts.push('<section id="pareto"><h2>Pareto front</h2>');
+    plot('pareto', 'every non-dominated knob setting is in pareto.json; samstar segment --knobs OUT/pareto.json --pick N|knee|w1,w2 segments with any of them');
+    parts.push('</section>');
+  }
+
   // Significance tests.
   if (summary.agents.length > 1) {
     parts.push('<section id="tests"><h2>Is one agent better? (Mann–Whitney U)</h2>');

@@ -1,6 +1,6 @@
 import { agentKind, type CompareSummary, type SizeStats } from '../compare/summary.js';
 import { quantile } from './stats.js';
-import { targetDensity, targetRange, type ReportVisuals, type SizeTarget } from './visuals.js';
+import { sizeUnitLabel, targetDensity, targetRange, type ReportVisuals, type SizeTarget } from './visuals.js';
 
 /**
  * The report's plots as Vega-Lite specs, rendered to SVG by Vega in Node
@@ -33,7 +33,7 @@ export function agentColour(summary: Pick<CompareSummary, 'agents'>, agent: stri
   return AGENT_COLOURS[(i < 0 ? 0 : i) % AGENT_COLOURS.length];
 }
 
-const BASE_CONFIG = {
+export const BASE_CONFIG = {
   background: 'white',
   padding: 8,
   font: 'DejaVu Sans, Verdana, Helvetica, Arial, sans-serif',
@@ -313,7 +313,7 @@ function sizesSpec(summary: CompareSummary, visuals: ReportVisuals): VegaLiteSpe
       }
     }
   }
-  const unit = sizes.spec.unit === 'nm' ? (sizes.spec.property === 'area' ? 'nm²' : 'nm') : sizes.spec.property === 'area' ? 'px²' : 'px';
+  const unit = sizeUnitLabel(sizes.spec.unit, sizes.spec.property);
   const xTitle = `${sizes.spec.property.replace(/_/g, ' ')} (${unit})`;
   const labels = sizes.panels.map((p) => p.label);
   const layers: VegaLiteSpec[] = [

@@ -5,7 +5,9 @@ import type { CompareSummary } from '../compare/summary.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { reportHtml, type HtmlOverlay } from './html.js';
 import { renderPlot, reportPlots, sizeStats } from './plots.js';
-import type { ReportVisuals } from './visuals.js';
+import { paretoPlot } from './pareto-plot.js';
+import type { ParetoFile } from '../train/pareto-file.js';
+import { sizeUnitLabel, type ReportVisuals } from './visuals.js';
 
 export const REPORT_FILE = 'report.html';
 export const PLOTS_DIR = 'plots';
@@ -24,6 +26,8 @@ export interface RenderReportOptions {
   readonly overlaySize?: number;
   /** The summary file's name, for the page's footer. */
   readonly summaryFile?: string;
+  /** A multi-objective study's front (src/train/pareto-file.ts): drawn as the "pareto" plot. */
+  readonly pareto?: ParetoFile;
 }
 
 export interface RenderedReport {
@@ -38,7 +42,7 @@ export function withSizes(summary: CompareSummary, visuals: ReportVisuals | null
   const spec = visuals.sizes.spec;
   return {
     ...summary,
-    sizes: { property: spec.property, unit: spec.unit === 'nm' ? (spec.property === 'area' ? 'nm²' : 'nm') : spec.property === 'area' ? 'px²' : 'px', frames: visuals.sizes.frames, panels: sizeStats(visuals) },
+    sizes: { property: spec.property, unit: sizeUnitLabel(spec.unit, spec.property), frames: visuals.sizes.frames, panels: sizeStats(visuals) },
   };
 }
 
@@ -49,7 +53,7 @@ export async function renderReport(options: RenderReportOptions): Promise<Render
   await mkdir(plotsDir, { recursive: true });
   const plots = [];
   const written: string[] = [];
-  for (const spec of reportPlots(summary, visuals)) {
+  for (const spec of [...reportPlots(summary, visuals), ...(options.pareto ? [paretoPlot(options.pareto)] : [])]) {
     const plot = await renderPlot(spec);
     plots.push(plot);
     const svgPath = join(plotsDir, `${plot.name}.svg`);

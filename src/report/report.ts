@@ -2,13 +2,17 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { agentKind, buildCompareSummary, compareCsv, framesPerEvaluationOf, type CompareSummary, type PolicyInit } from '../compare/summary.js';
+import { parseFrameRef } from '../image/frame-ref.js';
 import { KnobSpace } from '../segmenters/knobs.js';
 import { loadCompareRuns, loadRun, PLAN_FILE, readPlan, STUDY_FILE } from '../compare/load.js';
-import { loadSamSegmenter } from '../segmenters/load-segmenter.js';
+import { loadTaskSegmenter } from '../segmenters/registry.js';
+import { ArmSegmenters, armSegmenter, armTask } from '../compare/arms.js';
 import type { Segmenter } from '../segmenters/types.js';
 import { StudyStore } from '../store/index.js';
 import { storedWarmStart } from '../train/summary.js';
-import type { ResolvedTask } from '../train/task.js';
+import { withSegmenter, type ResolvedTask } from '../train/task.js';
+import { paretoOfStudy } from '../train/multi-objective.js';
+import type { ParetoFile } from '../train/pareto-file.js';
 import { SamstarError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { renderReport, withSizes } from './render.js';
@@ -26,6 +30,8 @@ export interface BuildReportOptions {
   readonly task: ResolvedTask;
   /** The segmenter for the pictures (default: the task's, loaded and disposed here). */
   readonly segmenter?: Segmenter;
+  /** More loaded segmenters, for the columns of a comparison of several segmenters ("blobs+cmaes"); the missing ones are loaded here. */
+  readonly segmenters?: readonly Segmenter[];
   /** Leave out the size histograms and overlays, saying why. */
   readonly skipPictures?: string;
   readonly overlayFrames?: number;
@@ -36,6 +42,8 @@ export interface BuildReportOptions {
   readonly summaryFile: string;
   readonly signal?: AbortSignal;
   readonly log?: (line: string) => void;
+  /** A multi-objective study's front, drawn with the chosen point and the default knobs. */
+  readonly pareto?: ParetoFile;
 }
 
 export interface BuiltReport {
@@ -49,22 +57,31 @@ export interface BuiltReport {
  * Default knobs and each agent's best run, as full knob vectors: a black-box agent's best knobs; a policy
  * agent's best run's deterministic policy, its own knobs per frame (left out when they do not cover every frame).
  */
-export function knobSets(summary: CompareSummary, task: ResolvedTask, segmenter: Segmenter): KnobSet[] {
-  const fixed = task.segmenter.fixed;
-  const sets: KnobSet[] = [{ name: 'default', label: 'default', knobs: segmenter.knobs.resolve(fixed, 'segmenter.fixed') }];
+export function knobSets(summary: CompareSummary, task: ResolvedTask, segmenter: Segmenter, segmenterOf: (name: string) => Segmenter = () => segmenter): KnobSet[] {
+  const sets: KnobSet[] = [{ name: 'default', label: 'default', knobs: segmenter.knobs.resolve(task.segmenter.fixed, 'segmenter.fixed') }];
+  // A comparison of several segmenters: each other segmenter's default knobs too, and each column on its own segmenter.
+  const others = [...new Set(summary.perAgent.map((a) => armSegmenter(a.agent)).filter((n): n is string => n !== undefined && n !== segmenter.name))];
+  for (const name of others) {
+    const own = segmenterOf(name);
+    sets.push({ name: `default-${name}`, label: `default · ${name}`, knobs: own.knobs.resolve(withSegmenter(task, name).segmenter.fixed, `${name} defaults`), segmenter: own });
+  }
   const seeded = (text: string, seed: number): string => (summary.seeds.length > 1 ? `${text} (seed ${seed})` : text);
   for (const a of summary.perAgent) {
+    const armName = armSegmenter(a.agent) ?? segmenter.name;
+    const own = armName === segmenter.name ? undefined : segmenterOf(armName);
+    const knobSpace = (own ?? segmenter).knobs;
+    const fixed = armTask(task, a.agent).segmenter.fixed;
     if (a.bestRun) {
-      sets.push({ name: a.agent, label: seeded(`tuned · ${a.agent}`, a.bestRun.seed), knobs: segmenter.knobs.resolve({ ...fixed, ...a.bestRun.knobs }, `best knobs of ${a.agent}`) });
+      sets.push({ name: a.agent, label: seeded(`tuned · ${a.agent}`, a.bestRun.seed), knobs: knobSpace.resolve({ ...fixed, ...a.bestRun.knobs }, `best knobs of ${a.agent}`), ...(own ? { segmenter: own } : {}) });
       continue;
     }
     const best = a.bestPolicy;
     const run = best ? summary.runs.find((r) => r.agent === a.agent && r.seed === best.seed) : undefined;
     const perFrame = run?.policy?.perFrame ?? [];
     if (!best || perFrame.length === 0 || perFrame.length !== task.data.frames.length) continue;
-    const knobs = perFrame.map((f, i) => segmenter.knobs.resolve({ ...fixed, ...f.knobs }, `knobs of ${a.agent}'s policy on frame ${i}`));
+    const knobs = perFrame.map((f, i) => knobSpace.resolve({ ...fixed, ...f.knobs }, `knobs of ${a.agent}'s policy on frame ${i}`));
     const label = summary.seeds.length > 1 ? `${a.agent} (policy, seed ${best.seed}, knobs per frame)` : `${a.agent} (policy, knobs per frame)`;
-    sets.push({ name: a.agent, label, knobs: knobs[0], perFrame: knobs });
+    sets.push({ name: a.agent, label, knobs: knobs[0], perFrame: knobs, ...(own ? { segmenter: own } : {}) });
   }
   return sets;
 }
@@ -77,18 +94,21 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
   if (options.skipPictures) notes.push(options.skipPictures);
   else {
     const wanted = Math.min(task.data.frames.length, Math.max(options.histogramFrames ?? 8, options.overlayFrames ?? 3));
-    const missing = task.data.frames.slice(0, wanted).filter((f) => !existsSync(f));
+    const missing = task.data.frames.slice(0, wanted).filter((f) => !existsSync(parseFrameRef(f).file));
     if (missing.length > 0) notes.push(`size histograms and overlays were skipped: ${missing.length} frame(s) are no longer there (first: ${missing[0]})`);
     else {
       let segmenter = options.segmenter;
       const owns = segmenter === undefined;
+      // The other segmenters of a comparison of several (given, or loaded here and disposed below).
+      const arms = new ArmSegmenters(task, options.segmenters ?? []);
       try {
-        segmenter ??= await loadSamSegmenter({ encoder: task.segmenter.encoder, decoder: task.segmenter.decoder, intraOpThreads: task.segmenter.threads ?? 1 });
+        segmenter ??= await loadTaskSegmenter(task.segmenter);
+        await arms.preload(options.summary.perAgent.map((a) => a.agent).filter((label) => armSegmenter(label) !== segmenter!.name));
         log('report: segmenting a few frames with the default and tuned knobs (size histograms, overlays)');
         visuals = await computeVisuals({
           segmenter,
           task,
-          sets: knobSets(options.summary, task, segmenter),
+          sets: knobSets(options.summary, task, segmenter, (name) => arms.loaded(name)),
           overlayFrames: options.overlayFrames,
           histogramFrames: options.histogramFrames,
           signal: options.signal,
@@ -98,6 +118,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
         notes.push(`size histograms and overlays were skipped: ${(error as Error).message}`);
       } finally {
         if (owns && segmenter) await segmenter.dispose();
+        await arms.dispose();
       }
     }
   }
@@ -105,7 +126,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
   const summaryPath = join(out, options.summaryFile);
   await writeFileAtomic(summaryPath, `${JSON.stringify(summary, null, 2)}\n`);
   log('report: plots (Vega-Lite → SVG, PNG) and report.html');
-  const rendered = await renderReport({ out, summary, visuals, title: options.title, notes, command: options.command, summaryFile: options.summaryFile });
+  const rendered = await renderReport({ out, summary, visuals, title: options.title, notes, command: options.command, summaryFile: options.summaryFile, pareto: options.pareto });
   return { summary, html: rendered.html, summaryPath, plots: rendered.plots };
 }
 
@@ -168,8 +189,10 @@ export async function reportFromPath(target: string, options: ReportFromPathOpti
   }
   const store = StudyStore.open(studyPath, { readonly: true });
   let study;
+  let pareto: ParetoFile | undefined;
   try {
     study = store.study(options.study);
+    pareto = paretoOfStudy(store, study);
   } finally {
     store.close();
   }
@@ -186,7 +209,7 @@ export async function reportFromPath(target: string, options: ReportFromPathOpti
   const budget =
     agentKind(study.agent) === 'policy' ? (visitsOrEvaluations + Math.max(1, task.data.frames.length)) / framesPerEvaluationOf(task) : visitsOrEvaluations;
   const summary = buildCompareSummary({ kind: 'study', task, agents: [study.agent], seeds: [study.seed], budget, runs: [run], policyInit: policyInitOfStudy(study, task) });
-  const built = await buildReport({ ...common, out, summary, task, summaryFile: 'report.json' });
+  const built = await buildReport({ ...common, out, summary, task, summaryFile: 'report.json', pareto });
   return { ...built, kind: 'study' };
 }
 

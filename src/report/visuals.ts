@@ -24,6 +24,8 @@ export interface KnobSet {
   readonly knobs: KnobValues;
   /** A policy's knobs: one full vector per frame of the task, in frame order (`knobs` is then frame 0's). */
   readonly perFrame?: readonly KnobValues[];
+  /** The segmenter these knobs are for, when it is not the report's (a comparison of several segmenters). */
+  readonly segmenter?: Segmenter;
 }
 
 /** The knobs a set segments frame i with. */
@@ -38,7 +40,7 @@ export type SizeTarget =
 
 export interface SizeSpec {
   readonly property: 'equivalent_diameter' | 'area' | 'major_axis_length' | 'minor_axis_length';
-  readonly unit: 'px' | 'nm';
+  readonly unit: 'px' | 'nm' | 'um';
   readonly pixelSize: number;
   readonly excludeBorder: boolean;
   /** The reward's target (null when the reward has no size term). */
@@ -66,13 +68,19 @@ export interface ReportVisuals {
   readonly note?: string;
 }
 
+/** "px", "nm²", "µm"…: the axis unit of a size measure. */
+export function sizeUnitLabel(unit: SizeSpec['unit'], property: SizeSpec['property']): string {
+  const base = unit === 'um' ? 'µm' : unit;
+  return property === 'area' ? `${base}²` : base;
+}
+
 /** The size measure of the report: the reward's size term when it has one, else equivalent diameter in pixels. */
 export function sizeSpecOf(terms: readonly TermSpec[]): SizeSpec {
   const term = terms.find((t) => t.type === 'size');
   if (!term) return { property: 'equivalent_diameter', unit: 'px', pixelSize: 1, excludeBorder: true, target: null };
   const p = term.params as {
     property?: SizeSpec['property'];
-    unit?: 'px' | 'nm';
+    unit?: 'px' | 'nm' | 'um';
     pixel_size?: number;
     exclude_border?: boolean;
     target: SizeTarget;
@@ -80,7 +88,8 @@ export function sizeSpecOf(terms: readonly TermSpec[]): SizeSpec {
   return {
     property: p.property ?? 'equivalent_diameter',
     unit: p.unit ?? 'px',
-    pixelSize: p.unit === 'nm' ? (p.pixel_size ?? 1) : 1,
+    // pixel_size is nm per pixel (the term's schema converts any unit written): µm targets scale by it / 1000.
+    pixelSize: p.unit === 'nm' ? (p.pixel_size ?? 1) : p.unit === 'um' ? (p.pixel_size ?? 1000) / 1000 : 1,
     excludeBorder: p.exclude_border ?? true,
     target: p.target,
   };
@@ -110,12 +119,12 @@ export async function computeVisuals(options: ComputeVisualsOptions): Promise<Re
   for (let i = 0; i < Math.max(histogramFrames, overlayFrames); i++) {
     if (options.signal?.aborted) break;
     const path = task.data.frames[i];
-    const frame = await loadFrame(path);
+    const frame = await loadFrame(path, { channel: task.data.channel, pixelSizeNm: task.data.pixelSize });
     const labelPath = task.data.labels?.[i] ?? null;
     const truth = labelPath && i < overlayFrames ? await readLabelPng(labelPath) : null;
     const cells: OverlayCell[] = [];
     for (let s = 0; s < sets.length; s++) {
-      const segmentation = await segmenter.segment(frame, knobsFor(sets[s], i));
+      const segmentation = await (sets[s].segmenter ?? segmenter).segment(frame, knobsFor(sets[s], i));
       if (i < histogramFrames) {
         for (const m of measure(segmentation).instances) {
           if (spec.excludeBorder && m.touches_border) continue;

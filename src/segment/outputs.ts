@@ -1,4 +1,5 @@
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
+import { frameRefStem } from '../image/frame-ref.js';
 import type { Frame } from '../image/frame.js';
 import { writeOverlayPng } from '../image/overlay.js';
 import { masksToLabelImage } from '../masks/label-image.js';
@@ -6,10 +7,11 @@ import { writeLabelPng } from '../masks/label-png.js';
 import type { LabelImage } from '../masks/types.js';
 import type { Segmentation } from '../segmenters/types.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { packageVersion } from '../util/package-root.js';
 
-/** NAME of NAME.labels.png / NAME.json / NAME.overlay.png for an input path. */
+/** NAME of NAME.labels.png / NAME.json / NAME.overlay.png for an input path or frame reference (stack.tif#t0003 → stack-t0003). */
 export function outputStem(path: string): string {
-  return basename(path, extname(path));
+  return frameRefStem(path);
 }
 
 export function segmentationLabels(segmentation: Segmentation): LabelImage {
@@ -41,9 +43,11 @@ export async function writeSegmentationOutputs(outDir: string, frame: Frame, seg
   const labels = segmentationLabels(segmentation);
   await writeLabelPng(paths.labels, labels);
   const record = {
+    samstar_version: packageVersion(),
     source: frame.source,
     width: frame.width,
     height: frame.height,
+    ...(frame.pixelSizeNm !== undefined ? { pixel_size_nm: frame.pixelSizeNm } : {}),
     frame_sha256: frame.hash,
     ...provenance,
     knobs: segmentation.knobs,

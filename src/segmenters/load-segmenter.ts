@@ -1,12 +1,13 @@
-import { SamstarError, suggestName } from '../util/errors.js';
-import { BlobSegmenter } from './blobs/segmenter.js';
-import type { Segmenter } from './types.js';
+import { SamstarError } from '../util/errors.js';
 import { SamSegmenter } from './sam/segmenter.js';
+import type { Device } from './sam/devices.js';
 
 export interface SegmenterChoice {
   readonly encoder?: string;
   readonly decoder?: string;
   readonly intraOpThreads?: number;
+  /** Where onnxruntime runs the model (default cpu). */
+  readonly device?: Device;
   readonly onDecodeProgress?: (done: number, total: number) => void;
   /** SAM's stage-cache budgets (default: SamSegmenter's batch budgets); `samstar serve` passes smaller ones. */
   readonly embeddingCacheBytes?: number;
@@ -28,25 +29,11 @@ export async function loadSamSegmenter(choice: SegmenterChoice = {}): Promise<Sa
   return SamSegmenter.load({
     files: choice.encoder && choice.decoder ? { encoder: choice.encoder, decoder: choice.decoder } : undefined,
     intraOpThreads: choice.intraOpThreads,
+    device: choice.device,
     onDecodeProgress: choice.onDecodeProgress,
     embeddingCacheBytes: choice.embeddingCacheBytes,
     proposalCacheBytes: choice.proposalCacheBytes,
   });
 }
 
-export const SEGMENTER_NAMES = ['sam', 'blobs'] as const;
-export type SegmenterName = (typeof SEGMENTER_NAMES)[number];
-
-/** A segmenter by name: SAM on ONNX (bundled samstar-learned model by default) or the LoG blob segmenter. */
-export async function loadSegmenter(name: string, choice: SegmenterChoice = {}): Promise<Segmenter> {
-  if (name === 'sam') return loadSamSegmenter(choice);
-  if (name === 'blobs') {
-    if (choice.encoder || choice.decoder) {
-      throw new SamstarError('ARGUMENT_INVALID', '--encoder/--decoder are for the sam segmenter; the blobs segmenter has no model', {
-        hint: 'drop them, or use --segmenter sam',
-      });
-    }
-    return new BlobSegmenter();
-  }
-  throw new SamstarError('ARGUMENT_INVALID', `unknown segmenter "${name}"`, { hint: suggestName(name, SEGMENTER_NAMES) });
-}
+// Segmenters by name (sam, blobs, …): loadSegmenter in registry.ts, the one list of them.

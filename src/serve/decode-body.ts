@@ -1,7 +1,9 @@
 import sharp, { type Metadata } from 'sharp';
-import { decodeImageBuffer, SUPPORTED_IMAGE_FORMATS } from '../image/decode.js';
+import { SUPPORTED_IMAGE_FORMATS } from '../image/decode.js';
 import type { Frame } from '../image/frame.js';
-import { buildFrame, frameFromPixels } from '../image/from-pixels.js';
+import { frameFromPixels } from '../image/from-pixels.js';
+import { frameFromBytes } from '../image/load.js';
+import { isSamstarError } from '../util/errors.js';
 import { ServeError } from './errors.js';
 
 /**
@@ -31,6 +33,10 @@ export type FrameInput =
 export interface PixelLimits {
   /** Largest width·height accepted. */
   readonly maxPixels: number;
+  /** The signal channel of multi-channel uploads (serve --channel); without it they are refused with a 400 that says so. */
+  readonly channel?: number;
+  /** Nanometres per pixel for every frame (serve --pixel-size), overriding the files' metadata. */
+  readonly pixelSizeNm?: number;
 }
 
 /** Content types of encoded images (with the aliases clients send). */
@@ -136,6 +142,11 @@ export async function decodeFrameInput(input: FrameInput, limits: PixelLimits): 
     throw new ServeError(400, 'IMAGE_UNREADABLE', `${input.source}: the body is not a readable image (${said})`, `send ${ACCEPTED_TEXT}`);
   }
   checkPixels(meta.width ?? 0, meta.height ?? 0, input.source, limits);
-  const raw = await decodeImageBuffer(input.bytes, input.source);
-  return buildFrame(input.source, raw, {}, 'IMAGE_UNREADABLE');
+  try {
+    return await frameFromBytes(input.bytes, input.source, { channel: limits.channel, pixelSizeNm: limits.pixelSizeNm });
+  } catch (error) {
+    // A stack or an unchosen channel is the client's to fix: 400, with the loader's words.
+    if (isSamstarError(error) && error.code === 'ARGUMENT_INVALID') throw new ServeError(400, 'BAD_REQUEST', error.message, error.hint ?? `send ${ACCEPTED_TEXT}`);
+    throw error;
+  }
 }

@@ -4,6 +4,7 @@ import type { FrameMeasurement, InstanceMeasurement, Measurements } from '../mea
 import type { KnobValues } from '../segmenters/knobs.js';
 import type { Instance, Segmentation, Segmenter } from '../segmenters/types.js';
 import { evaluateReward, type CompiledReward, type RewardResult } from '../../rewards/composite.js';
+import type { OnlineAdapter } from '../policy/adapt.js';
 import type { KnobChooser } from './knob-chooser.js';
 
 /** What the server needs to segment a frame: the model, who picks the knobs, and an optional reward. */
@@ -11,6 +12,17 @@ export interface PipelineContext {
   readonly segmenter: Segmenter;
   readonly chooser: KnobChooser;
   readonly reward: CompiledReward | null;
+  /** `--adapt`: the chosen knobs refined per frame by a short search on the reward (frames are processed one at a time). */
+  readonly adapter?: OnlineAdapter | null;
+}
+
+/** What online adaptation did to one frame (answered as `adapt`). */
+export interface AdaptJson {
+  readonly evaluations: number;
+  /** The reward of the knobs the chooser gave, and of the winner. */
+  readonly start: number | null;
+  readonly total: number;
+  readonly timed_out: boolean;
 }
 
 export interface Processed {
@@ -19,7 +31,8 @@ export interface Processed {
   readonly segmentation: Segmentation;
   readonly measurements: Measurements;
   readonly reward: RewardResult | null;
-  /** ms */
+  readonly adapt?: AdaptJson;
+  /** ms (`segment` includes the adaptation's evaluations) */
   readonly timings: { choose: number; segment: number; measure: number; reward: number };
 }
 
@@ -28,7 +41,15 @@ export async function processFrame(ctx: PipelineContext, frame: Frame): Promise<
   const t0 = performance.now();
   const knobs = await ctx.chooser.choose(frame);
   const t1 = performance.now();
-  const segmentation = await ctx.segmenter.segment(frame, knobs);
+  let segmentation: Segmentation;
+  let adapt: AdaptJson | undefined;
+  if (ctx.adapter) {
+    const r = await ctx.adapter.adapt(frame, knobs, { id: frame.source });
+    segmentation = r.segmentation;
+    adapt = { evaluations: r.evaluations, start: Number.isFinite(r.baseTotal) ? r.baseTotal : null, total: r.total, timed_out: r.timedOut };
+  } else {
+    segmentation = await ctx.segmenter.segment(frame, knobs);
+  }
   const t2 = performance.now();
   // With a reward, measure as the reward wants (so the measurements are shared); otherwise skip
   // the ring statistics, the costliest measurement.
@@ -37,7 +58,7 @@ export async function processFrame(ctx: PipelineContext, frame: Frame): Promise<
   const t3 = performance.now();
   const reward = ctx.reward ? evaluateReward(ctx.reward, segmentation, { frame, measurements, source: frame.source }) : null;
   const t4 = performance.now();
-  return { frame, knobs: segmentation.knobs, segmentation, measurements, reward, timings: { choose: t1 - t0, segment: t2 - t1, measure: t3 - t2, reward: t4 - t3 } };
+  return { frame, knobs: segmentation.knobs, segmentation, measurements, reward, ...(adapt ? { adapt } : {}), timings: { choose: t1 - t0, segment: t2 - t1, measure: t3 - t2, reward: t4 - t3 } };
 }
 
 /** Milliseconds of each step of one frame, as answered. */
@@ -76,6 +97,8 @@ export interface SegmentResultJson {
   measurements: { frame: FrameMeasurement; instances: InstanceMeasurement[] };
   /** The reward config's total and terms (null when the server runs without --reward). */
   reward: RewardResult | null;
+  /** `serve --adapt` only: the search that refined the chosen knobs into `knobs`. */
+  adapt?: AdaptJson;
   timings_ms: TimingsJson;
 }
 
@@ -100,6 +123,7 @@ export function resultJson(
     instances: segmentation.instances,
     measurements: { frame: measurements.frame, instances: measurements.instances },
     reward: processed.reward,
+    ...(processed.adapt ? { adapt: processed.adapt } : {}),
     timings_ms: {
       queue: round(meta.queueMs),
       decode: round(meta.decodeMs),

@@ -1,4 +1,5 @@
-import { loadSamSegmenter, loadSegmenter, type SegmenterChoice } from '../segmenters/load-segmenter.js';
+import type { SegmenterChoice } from '../segmenters/load-segmenter.js';
+import { getSegmenter, loadSegmenter } from '../segmenters/registry.js';
 import type { Segmenter } from '../segmenters/types.js';
 import { SamstarError } from '../util/errors.js';
 
@@ -17,8 +18,7 @@ export function serveCacheBudgets(cacheMb: number = SERVE_CACHE_MB): { embedding
   return { embeddingCacheBytes: Math.round(bytes / 5), proposalCacheBytes: Math.round((bytes * 4) / 5) };
 }
 
-/** The segmenter `samstar serve` runs: as `loadSegmenter`, with serving cache budgets for SAM. */
+/** The segmenter `samstar serve` runs: as `loadSegmenter`, with serving cache budgets for a segmenter that runs a model. */
 export async function loadServeSegmenter(name: string, choice: SegmenterChoice, cacheMb?: number): Promise<Segmenter> {
-  if (name !== 'sam') return loadSegmenter(name, choice);
-  return loadSamSegmenter({ ...choice, ...serveCacheBudgets(cacheMb) });
+  return loadSegmenter(name, getSegmenter(name, '--segmenter').usesModel ? { ...choice, ...serveCacheBudgets(cacheMb) } : choice);
 }

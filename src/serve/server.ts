@@ -6,6 +6,7 @@ import type { Segmenter } from '../segmenters/types.js';
 import { ACCEPTED_TEXT, ACCEPTED_TYPES, frameInput, mediaType } from './decode-body.js';
 import { describeError, ServeError, withoutPaths } from './errors.js';
 import { makeGuard } from './guard.js';
+import type { OnlineAdapter } from '../policy/adapt.js';
 import type { KnobChooser } from './knob-chooser.js';
 import { clientAddress, ClientLimits } from './limits.js';
 import type { DropReason } from './scheduler.js';
@@ -18,6 +19,8 @@ export interface ServeOptions {
   readonly chooser: KnobChooser;
   /** Reward terms in every answer (`--reward FILE`). */
   readonly reward?: CompiledReward | null;
+  /** `--adapt`: refine the chosen knobs per frame (pipeline.ts). */
+  readonly adapter?: OnlineAdapter | null;
   /** Default 127.0.0.1 (loopback only). */
   readonly host?: string;
   /** Default 8080; 0 picks a free port. */
@@ -26,6 +29,9 @@ export interface ServeOptions {
   readonly maxBodyBytes?: number;
   /** Largest frame, width·height (default 4096²). */
   readonly maxPixels?: number;
+  /** The signal channel of multi-channel uploads, and a pixel size (nm) for every frame. */
+  readonly channel?: number;
+  readonly pixelSizeNm?: number;
   /** Requests that may wait while one is segmented (default 4); more get 503. */
   readonly requestQueue?: number;
   /** Unprocessed frames kept per stream (default 1); older ones are dropped. */
@@ -135,8 +141,8 @@ function serverContext(options: ServeOptions): ServerContext {
   const maxStreams = options.maxStreams ?? DEFAULTS.maxStreams;
   const onError = options.onError ?? (() => {});
   const service = new FrameService(
-    { segmenter: options.segmenter, chooser: options.chooser, reward: options.reward ?? null },
-    { maxPixels: options.maxPixels ?? DEFAULTS.maxPixels },
+    { segmenter: options.segmenter, chooser: options.chooser, reward: options.reward ?? null, adapter: options.adapter ?? null },
+    { maxPixels: options.maxPixels ?? DEFAULTS.maxPixels, channel: options.channel, pixelSizeNm: options.pixelSizeNm },
     { requestQueue: options.requestQueue ?? DEFAULTS.requestQueue, streamBuffer: options.streamBuffer ?? DEFAULTS.streamBuffer },
     onError,
   );

@@ -7,7 +7,7 @@ import { join, sep } from 'node:path';
  * number of folders. Matches files only, sorted by path. Hidden files (leading
  * dot) match only when the pattern segment starts with a dot.
  */
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff'] as const;
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.mrc', '.mrcs', '.map'] as const;
 
 export function hasGlobMagic(pattern: string): boolean {
   return /[*?[{]/.test(pattern);

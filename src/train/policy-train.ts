@@ -3,12 +3,13 @@ import { join, resolve } from 'node:path';
 import { createPolicyAgent, isPolicyAgentName } from '../../agents/policy/registry.js';
 import { toTransition, updateRecord, type LearnStats, type PolicyAgent, type Transition, type UpdateRecord } from '../../agents/policy/types.js';
 import { TuneEnv } from '../../envs/tune-env.js';
+import { remoteEvaluator, type RedisEvaluator } from '../distributed/evaluator.js';
 import { compileReward } from '../../rewards/index.js';
 import { FEATURE_NAMES, frameFeatures } from '../image/features.js';
 import { meanScores, scorePrediction, type ImageScores } from '../measure/evaluate.js';
 import { writeNetworkPolicy } from '../policy/policy.js';
 import { KnobSpace, type KnobValues } from '../segmenters/knobs.js';
-import { loadSamSegmenter } from '../segmenters/load-segmenter.js';
+import { loadTaskSegmenter } from '../segmenters/registry.js';
 import type { Segmenter } from '../segmenters/types.js';
 import { effectiveStatus, StudyStore, type EvaluationRecord, type StudyInfo } from '../store/index.js';
 import { SamstarError } from '../util/errors.js';
@@ -17,7 +18,7 @@ import { Rng } from '../util/rng.js';
 import { defaultAdaptSettings, policyProvenance } from './provenance.js';
 import { storedWarmStart, type RunSummaryBase, type WarmStart } from './summary.js';
 import type { ResolvedTask } from './task.js';
-import { fileFrameSource, openOrCreateStudy, POLICY_DIR, STUDY_FILE, SUMMARY_FILE, type TrainOptions } from './train.js';
+import { checkTaskSegmenter, fileFrameSource, openOrCreateStudy, POLICY_DIR, STUDY_FILE, SUMMARY_FILE, type TrainOptions } from './train.js';
 
 /**
  * `samstar train --agent ppo|reinforce`: a contextual policy, trained as a
@@ -123,6 +124,7 @@ export async function trainPolicy(task: ResolvedTask, options: PolicyTrainOption
   let segmenter: Segmenter | undefined = options.segmenter;
   const ownsSegmenter = segmenter === undefined;
   let env: TuneEnv | undefined;
+  let remote: RedisEvaluator | undefined;
   let live = false;
   let studyId: number | undefined;
   let previousStatus: StudyInfo['status'] = 'created';
@@ -139,11 +141,13 @@ export async function trainPolicy(task: ResolvedTask, options: PolicyTrainOption
     }
     options.onStart?.({ study, resumed: exists, stored: history.length, budget: task.budget, frames: task.data.frames.length });
 
-    segmenter ??= await loadSamSegmenter({ encoder: task.segmenter.encoder, decoder: task.segmenter.decoder, intraOpThreads: task.segmenter.threads ?? 1 });
+    segmenter ??= await loadTaskSegmenter(task.segmenter);
+    checkTaskSegmenter(task, segmenter);
     const space = new KnobSpace(task.knobSpace);
     const reward = compileReward(task.reward.config);
     const source = fileFrameSource(task);
-    env = new TuneEnv({ segmenter, workers: options.workers ?? 1, frames: source, reward, space, fixed: task.segmenter.fixed, seed: task.seed });
+    remote = await remoteEvaluator(options.remote, segmenter, reward);
+    env = new TuneEnv({ segmenter, ...(remote ? { evaluator: remote } : { workers: options.workers ?? 1 }), frames: source, reward, space, fixed: task.segmenter.fixed, seed: task.seed });
     const fullSpace = segmenter.knobs;
     const labelled = task.data.labels?.some((l) => l !== null) ?? false;
     const wantScores = labelled && (options.labelScores ?? true);
@@ -170,7 +174,7 @@ export async function trainPolicy(task: ResolvedTask, options: PolicyTrainOption
       ? { x: [...options.init.x], ...(options.init.source ? { source: options.init.source } : {}), ...(options.init.path ? { path: options.init.path } : {}) }
       : storedInit;
     if (!study.default) {
-      const evaluation = await env.evaluate(fullSpace.resolve(task.segmenter.fixed, 'segmenter.fixed'));
+      const evaluation = await env.evaluate(env.mapping.defaults('segmenter.fixed'));
       const scores = wantScores ? await labelScoresPerFrame(segmenter, source, () => evaluation.knobs) : undefined;
       store.setDefault(study.id, {
         total: evaluation.reward,
@@ -229,7 +233,7 @@ export async function trainPolicy(task: ResolvedTask, options: PolicyTrainOption
         replayed++;
       } else {
         live = true;
-        const knobs = fullSpace.resolve({ ...task.segmenter.fixed, ...space.fromNormalised(x) }, 'policy knobs');
+        const knobs = env.knobsOf(x);
         const started = performance.now();
         try {
           const evaluation = await env.evaluate(knobs, [frame]);
@@ -292,7 +296,8 @@ export async function trainPolicy(task: ResolvedTask, options: PolicyTrainOption
     let policyPoint: PolicyTrainSummary['policy'] = null;
     let policyDir: string | undefined;
     if (status === 'finished') {
-      const chosen = features.map((f) => fullSpace.resolve({ ...task.segmenter.fixed, ...space.fromNormalised(agent.act(f, { deterministic: true }).action) }, 'policy knobs'));
+      const tuneEnv = env;
+      const chosen = features.map((f) => tuneEnv.knobsOf(agent.act(f, { deterministic: true }).action));
       const perFrame: { frame: string; total: number; knobs: KnobValues }[] = [];
       const terms: Record<string, number> = {};
       for (let i = 0; i < n; i++) {
@@ -361,6 +366,7 @@ export async function trainPolicy(task: ResolvedTask, options: PolicyTrainOption
     throw error;
   } finally {
     await env?.close();
+    await remote?.close();
     if (ownsSegmenter && segmenter) await segmenter.dispose();
     store.close();
   }

@@ -4,9 +4,8 @@ import { basename } from 'node:path';
 import type { AdaptSettings, PolicyProvenance } from '../policy/artefact.js';
 import { ADAPT_DEFAULTS, filterKnobNames } from '../policy/adapt.js';
 import type { KnobSpace } from '../segmenters/knobs.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { packageRoot } from '../util/package-root.js';
+import { parseFrameRef } from '../image/frame-ref.js';
+import { packageVersion } from '../util/package-root.js';
 import type { ResolvedTask } from './task.js';
 
 /**
@@ -16,7 +15,9 @@ import type { ResolvedTask } from './task.js';
 export async function dataHash(files: readonly string[]): Promise<string> {
   const all = createHash('sha256');
   for (const file of files) {
-    const own = createHash('sha256').update(await readFile(file)).digest('hex');
+    // A frame of a stack (stack.tif#t0003) hashes its file's bytes under its own name.
+    const { file: path } = parseFrameRef(file);
+    const own = createHash('sha256').update(await readFile(path)).digest('hex');
     all.update(`${basename(file)}\0${own}\n`);
   }
   return all.digest('hex');
@@ -35,18 +36,6 @@ export async function policyProvenance(task: ResolvedTask, extra: Partial<Policy
     samstar: packageVersion(),
     ...extra,
   };
-}
-
-let version: string | undefined;
-function packageVersion(): string {
-  if (version === undefined) {
-    try {
-      version = String((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown');
-    } catch {
-      version = 'unknown';
-    }
-  }
-  return version;
 }
 
 /** Adaptation settings stored with a policy: its filter-stage tuned knobs with the adapter's defaults (undefined without any). */

@@ -89,6 +89,8 @@ export interface RunStudyOptions {
   readonly maxConsecutiveFailures?: number;
   readonly onEvaluation?: (event: EvaluationEvent) => void;
   readonly onGeneration?: (event: GenerationEvent) => void;
+  /** Tell the agent a complete generation from its records (default: agent.tell with the totals); multi-objective runs tell vectors. */
+  readonly tell?: (candidates: readonly (readonly number[])[], evaluations: readonly EvaluationRecord[]) => void;
 }
 
 export interface RunStudyResult {
@@ -296,6 +298,7 @@ class StudyRun {
     // The budget ends inside this generation: the agent is not told a partial generation.
     const partial = gen.take < gen.candidates.length;
     if (partial) this.stopReasons.push('budget');
+    else if (this.options.tell) this.options.tell(gen.candidates, evaluations);
     else this.options.agent.tell(gen.candidates, evaluations.map((e) => e.total));
     this.options.onGeneration?.({ generation: this.generation, evaluations, replayed, best: this.best });
     this.generation++;

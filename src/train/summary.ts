@@ -54,6 +54,8 @@ export function buildSummary(input: {
   bestAllFrames?: { total: number; terms: Record<string, number> };
   bestScores?: ImageScores;
   studyPath: string;
+  /** The evaluation reported as the best instead of the highest total (a multi-objective run's chosen point). */
+  chosen?: EvaluationRecord;
 }): TrainSummary {
   const { study, task, evaluations } = input;
   const tuned = task.knobSpace.map((s) => s.name);
@@ -62,7 +64,7 @@ export function buildSummary(input: {
     for (const name of tuned) if (knobs && knobs[name] !== undefined) out[name] = knobs[name];
     return out;
   };
-  const best = bestOf(evaluations);
+  const best = input.chosen ?? bestOf(evaluations);
   const extra = (study.default?.extra ?? {}) as { knobs?: Record<string, KnobValue>; labelScores?: ImageScores };
   const defaultPoint: SummaryPoint | null = study.default
     ? { knobs: pick(extra.knobs), total: study.default.total, terms: study.default.terms, ...(extra.labelScores ? { labelScores: extra.labelScores } : {}) }

@@ -4,9 +4,12 @@ import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { getTerm, loadRewardConfig, parseRewardConfig, type RewardConfig } from '../../rewards/index.js';
 import { knownKeysAt } from '../util/zod-paths.js';
-import { tunedKnobSpace, type TaskConfig, type TunedKnob } from '../config/task.js';
+import { tunedKnobSpace, type SegmenterName, type TaskConfig, type TunedKnob } from '../config/task.js';
 import type { KnobSpec, KnobValue } from '../segmenters/knobs.js';
+import { getSegmenter } from '../segmenters/registry.js';
+import type { Device } from '../segmenters/sam/devices.js';
 import { SamstarError } from '../util/errors.js';
+import { frameRefStem, listFrames, parseFrameRef } from '../image/load.js';
 import { expandGlob, hasGlobMagic, imagesInFolder } from './glob.js';
 
 /**
@@ -24,13 +27,18 @@ export interface ResolvedTask {
     /** Label image per frame (null where a frame has none); absent without a labels folder. */
     readonly labels?: (string | null)[];
     readonly labelsDir?: string;
+    /** Nanometres per pixel (config data.pixel_size). */
     readonly pixelSize?: number;
+    /** The signal channel of multi-channel images. */
+    readonly channel?: number;
   };
   readonly segmenter: {
-    readonly name: 'sam';
+    /** A registered segmenter (src/segmenters/registry.ts); studies from before the registry hold 'sam'. */
+    readonly name: SegmenterName;
     readonly encoder?: string;
     readonly decoder?: string;
     readonly threads?: number;
+    readonly device?: Device;
     readonly fixed: Record<string, KnobValue>;
     readonly tune: TunedKnob[];
   };
@@ -50,7 +58,8 @@ export interface ResolvedTask {
 const LABEL_SUFFIXES = ['.png', '.labels.png', '.tif', '.tiff'];
 
 export async function resolveTask(config: TaskConfig): Promise<ResolvedTask> {
-  const frames = await expandFrames(config.data.frames, config.source);
+  // Every frame of a stack is a frame of the task (stack.tif#t0003); a channel choice is checked here.
+  const frames = await listFrames(await expandFrames(config.data.frames, config.source), { channel: config.data.channel });
   let labels: (string | null)[] | undefined;
   if (config.data.labels !== undefined) labels = await matchLabels(frames, config.data.labels, config.source);
   const reward = await resolveReward(config);
@@ -80,6 +89,7 @@ export async function resolveTask(config: TaskConfig): Promise<ResolvedTask> {
       frames,
       ...(labels ? { labels, labelsDir: config.data.labels } : {}),
       ...(config.data.pixelSize !== undefined ? { pixelSize: config.data.pixelSize } : {}),
+      ...(config.data.channel !== undefined ? { channel: config.data.channel } : {}),
     },
     segmenter: { ...config.segmenter, fixed: { ...config.segmenter.fixed }, tune: config.segmenter.tune.map((t) => ({ ...t })) },
     knobSpace: tunedKnobSpace(config).toJSON(),
@@ -89,6 +99,26 @@ export async function resolveTask(config: TaskConfig): Promise<ResolvedTask> {
     seed: config.seed,
     ...(config.framesPerEvaluation !== undefined ? { framesPerEvaluation: config.framesPerEvaluation } : {}),
   };
+}
+
+/**
+ * The task on another registered segmenter: its knobs are that segmenter's own (names such as
+ * blob_threshold mean other things, with other bounds, on another segmenter), so the task's
+ * fixed and tuned knobs and model files are dropped and the segmenter's default tuned knobs
+ * (its definition's defaultTune) are tuned over their full ranges. The same segmenter: the task as is.
+ */
+export function withSegmenter(task: ResolvedTask, name: string): ResolvedTask {
+  if ((task.segmenter.name ?? 'sam') === name) return task;
+  const definition = getSegmenter(name);
+  const { threads, device } = task.segmenter;
+  const segmenter = {
+    name: definition.name as ResolvedTask['segmenter']['name'],
+    ...(threads !== undefined ? { threads } : {}),
+    ...(device !== undefined && definition.usesModel ? { device } : {}),
+    fixed: {},
+    tune: definition.defaultTune.map((knob) => ({ name: knob })),
+  };
+  return { ...task, segmenter, knobSpace: tunedKnobSpace({ segmenter }).toJSON() };
 }
 
 async function expandFrames(frames: string | string[], source: string): Promise<string[]> {
@@ -116,8 +146,10 @@ async function expandFrames(frames: string | string[], source: string): Promise<
   return found;
 }
 
+/** A frame's stem for matching labels: stack.tif#t0003 → stack-t0003 (labels stack-t0003.png). */
 function stemOf(path: string): string {
-  return basename(path).replace(/\.(labels\.png|png|jpe?g|tiff?)$/i, '');
+  const { frame } = parseFrameRef(path);
+  return frame ? frameRefStem(path) : basename(path).replace(/\.(labels\.png|png|jpe?g|tiff?)$/i, '');
 }
 
 async function matchLabels(frames: string[], dir: string, source: string): Promise<(string | null)[]> {

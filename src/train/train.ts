@@ -7,7 +7,7 @@ import { loadFrame } from '../image/load.js';
 import { readLabelPng } from '../masks/label-png.js';
 import { meanScores, scorePrediction, type ImageScores } from '../measure/evaluate.js';
 import { KnobSpace, type KnobValues } from '../segmenters/knobs.js';
-import { loadSamSegmenter } from '../segmenters/load-segmenter.js';
+import { loadTaskSegmenter } from '../segmenters/registry.js';
 import type { Segmenter } from '../segmenters/types.js';
 import { StudyStore, type EvaluationRecord, type StudyInfo } from '../store/index.js';
 import { SamstarError } from '../util/errors.js';
@@ -15,8 +15,11 @@ import { writeFileAtomic } from '../util/fs.js';
 import { writeStaticPolicy } from '../policy/policy.js';
 import { isPolicyAgentName } from '../config/task.js';
 import { defaultAdaptSettings, policyProvenance } from './provenance.js';
+import { remoteEvaluator, type RedisEvaluator, type RemoteExecution } from '../distributed/evaluator.js';
 import { runStudy, type EvaluationEvent, type GenerationEvent, type RunStudyResult } from './runner.js';
 import { buildSummary, type TrainSummary } from './summary.js';
+import { multiObjectiveRun } from './multi-objective.js';
+import type { ParetoFile } from './pareto-file.js';
 import type { ResolvedTask } from './task.js';
 
 /**
@@ -36,6 +39,8 @@ export interface TrainOptions {
   readonly segmenter?: Segmenter;
   /** Frame-parallel worker threads for evaluations (default 1: in-process). */
   readonly workers?: number;
+  /** Evaluate on `samstar worker`s through Redis instead (--redis URL); wins over `workers`. */
+  readonly remote?: RemoteExecution;
   /** Score default and best knobs against the labels when there are labels (default true). */
   readonly labelScores?: boolean;
   readonly onStart?: (info: { study: StudyInfo; resumed: boolean; stored: number; budget: number; frames: number }) => void;
@@ -48,7 +53,9 @@ export interface TrainResult {
   readonly summary: TrainSummary;
   readonly run: RunStudyResult;
   /** `policy`: OUT/policy, the static policy artefact made from the best knobs (src/policy). */
-  readonly paths: { readonly study: string; readonly bestKnobs?: string; readonly summary: string; readonly policy?: string };
+  readonly paths: { readonly study: string; readonly bestKnobs?: string; readonly summary: string; readonly policy?: string; readonly pareto?: string };
+  /** Multi-objective runs: what OUT/pareto.json holds (the front and the chosen point, which best-knobs.json holds). */
+  readonly pareto?: ParetoFile;
 }
 
 export const STUDY_FILE = 'study.sqlite';
@@ -110,18 +117,23 @@ export async function train(task: ResolvedTask, options: TrainOptions): Promise<
   let segmenter: Segmenter | undefined = options.segmenter;
   const ownsSegmenter = segmenter === undefined;
   let env: TuneEnv | undefined;
+  let remote: RedisEvaluator | undefined;
   try {
     let study: StudyInfo = openOrCreateStudy(store, task, exists, studyPath);
     const stored = store.evaluationCount(study.id);
     options.onStart?.({ study, resumed: exists, stored, budget: task.budget, frames: task.data.frames.length });
 
-    segmenter ??= await loadSamSegmenter({ encoder: task.segmenter.encoder, decoder: task.segmenter.decoder, intraOpThreads: task.segmenter.threads ?? 1 });
+    segmenter ??= await loadTaskSegmenter(task.segmenter);
+    checkTaskSegmenter(task, segmenter);
     const space = new KnobSpace(task.knobSpace);
     const reward = compileReward(task.reward.config);
+    // Two or more objectives: a Pareto search, pareto.json, and best-knobs.json from the front (multi-objective.ts).
+    const mo = multiObjectiveRun(task, reward, space);
     const source = fileFrameSource(task);
+    remote = await remoteEvaluator(options.remote, segmenter, reward);
     env = new TuneEnv({
       segmenter,
-      workers: options.workers ?? 1,
+      ...(remote ? { evaluator: remote } : { workers: options.workers ?? 1 }),
       frames: source,
       reward,
       space,
@@ -129,13 +141,13 @@ export async function train(task: ResolvedTask, options: TrainOptions): Promise<
       seed: task.seed,
     });
     const fullSpace = segmenter.knobs;
-    const defaultKnobs = fullSpace.resolve(task.segmenter.fixed, 'segmenter.fixed');
+    const defaultKnobs = env.mapping.defaults('segmenter.fixed');
     const labelled = task.data.labels?.some((l) => l !== null) ?? false;
     const wantScores = labelled && (options.labelScores ?? true);
 
     // The default knobs, scored once per study on every frame (a corrupt frame fails here, before the run).
     if (!study.default) {
-      const evaluation = await env.evaluate(defaultKnobs);
+      const evaluation = await env.evaluate(defaultKnobs).then((e) => mo?.withObjectives(e) ?? e);
       const scores = wantScores ? await labelScores(segmenter, source, evaluation.knobs) : undefined;
       store.setDefault(study.id, {
         total: evaluation.reward,
@@ -146,7 +158,7 @@ export async function train(task: ResolvedTask, options: TrainOptions): Promise<
     }
     options.onDefault?.({ total: study.default!.total, terms: study.default!.terms });
 
-    const agent = createAgent(task.agent.name, space.searchBounds(), task.seed, task.agent.options, {
+    const agent = mo?.agent ?? createAgent(task.agent.name, space.searchBounds(), task.seed, task.agent.options, {
       budget: task.budget,
       toNormalised: (values) => space.toNormalised(values),
     });
@@ -156,54 +168,73 @@ export async function train(task: ResolvedTask, options: TrainOptions): Promise<
       studyId: study.id,
       agent,
       budget: task.budget,
-      toKnobs: (x) => fullSpace.resolve({ ...task.segmenter.fixed, ...space.fromNormalised(x) }),
-      evaluate: (knobs, context) => activeEnv.evaluate(knobs, context.frames),
+      // The environment owns the mapping from the agent's point to knobs.
+      toKnobs: (x) => activeEnv.knobsOf(x),
+      evaluate: (knobs, context) => activeEnv.evaluate(knobs, context.frames).then((e) => mo?.withObjectives(e) ?? e),
       frames: { count: source.length, perEvaluation: task.framesPerEvaluation, seed: task.seed },
-      signal: options.signal,
+      // Redis gone for good stops the run as an interruption (nothing half-done is stored; --resume continues).
+      signal: remote ? AbortSignal.any([remote.signal, ...(options.signal ? [options.signal] : [])]) : options.signal,
       onEvaluation: options.onEvaluation,
       onGeneration: options.onGeneration,
+      tell: mo?.tell,
     });
+    if (remote?.failure) throw remote.failure;
+    // Multi-objective: the archive rebuilt from the stored study, OUT/pareto.json, and its chosen point as the best.
+    const front = mo ? await mo.finish({ store, study, out }) : undefined;
+    const best = mo ? front?.chosen : run.best;
 
     // The best knobs on every frame (when evaluations used subsets) and against the labels.
     let bestAllFrames: { total: number; terms: Record<string, number> } | undefined;
     let bestScores: ImageScores | undefined;
     const interrupted = run.status === 'interrupted';
-    if (run.best && !interrupted) {
+    if (best && !interrupted) {
       if (task.framesPerEvaluation !== undefined && task.framesPerEvaluation < source.length) {
-        const all = await env.evaluate(run.best.knobs);
+        const all = await env.evaluate(best.knobs);
         bestAllFrames = { total: all.reward, terms: all.terms };
       }
-      if (wantScores) bestScores = await labelScores(segmenter, source, run.best.knobs);
+      if (wantScores) bestScores = await labelScores(segmenter, source, best.knobs);
     }
     study = store.study(study.id);
     const evaluations = store.evaluations(study.id);
-    const summary = buildSummary({ study, task, evaluations, run, bestAllFrames, bestScores, studyPath });
-    const paths: { study: string; bestKnobs?: string; summary: string; policy?: string } = { study: studyPath, summary: join(out, SUMMARY_FILE) };
-    if (run.best) {
+    const summary = buildSummary({ study, task, evaluations, run, bestAllFrames, bestScores, studyPath, ...(mo && best ? { chosen: best } : {}) });
+    const paths: { study: string; bestKnobs?: string; summary: string; policy?: string; pareto?: string } = { study: studyPath, summary: join(out, SUMMARY_FILE) };
+    if (front) paths.pareto = front.path;
+    if (best) {
       paths.bestKnobs = join(out, BEST_KNOBS_FILE);
-      await writeFileAtomic(paths.bestKnobs, `${JSON.stringify(bestKnobsFile(study, run.best, task, evaluations.length), null, 2)}\n`);
+      await writeFileAtomic(paths.bestKnobs, `${JSON.stringify({ ...bestKnobsFile(study, best, task, evaluations.length), ...(front ? { pareto: front.file.chosen } : {}) }, null, 2)}\n`);
       // The same knobs as a static policy artefact (samstar segment --policy, samstar watch).
       paths.policy = join(out, POLICY_DIR);
       await writeStaticPolicy(paths.policy, {
         segmenter: segmenter.name,
         knobSpace: task.knobSpace,
         fixed: task.segmenter.fixed,
-        knobs: run.best.knobs,
+        knobs: best.knobs,
         adapt: defaultAdaptSettings(space, fullSpace),
         provenance: await policyProvenance(task, {
           study: study.name,
           evaluations: evaluations.length,
-          trainReward: bestAllFrames?.total ?? run.best.total,
+          trainReward: bestAllFrames?.total ?? best.total,
           defaultReward: study.default?.total,
         }),
       });
     }
     await writeFileAtomic(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
-    return { summary, run, paths };
+    return { summary, run, paths, ...(front ? { pareto: front.file } : {}) };
   } finally {
     await env?.close();
+    await remote?.close();
     if (ownsSegmenter && segmenter) await segmenter.dispose();
     store.close();
+  }
+}
+
+/** A segmenter handed in (compare shares one) must be the task's: knob names alone can agree across segmenters. */
+export function checkTaskSegmenter(task: ResolvedTask, segmenter: Segmenter): void {
+  const wanted = task.segmenter.name ?? 'sam';
+  if (segmenter.name !== wanted) {
+    throw new SamstarError('ARGUMENT_INVALID', `the task "${task.name}" is for the ${wanted} segmenter, but a ${segmenter.name} segmenter was given`, {
+      hint: 'load the task\'s segmenter (loadTaskSegmenter), or change segmenter.name in the task',
+    });
   }
 }
 
@@ -233,7 +264,7 @@ export function fileFrameSource(task: ResolvedTask): FrameSource {
     length: task.data.frames.length,
     id: (i) => unique[i],
     load: async (i) => {
-      const frame = await loadFrame(task.data.frames[i]);
+      const frame = await loadFrame(task.data.frames[i], { channel: task.data.channel, pixelSizeNm: task.data.pixelSize });
       const labelPath = task.data.labels?.[i];
       if (!labelPath) return { frame };
       const truth = await readLabelPng(labelPath);
@@ -259,7 +290,7 @@ async function labelScores(segmenter: Segmenter, source: FrameSource, knobs: Kno
 
 /** What must not change between a study and its resumption (the budget may). */
 export function taskIdentity(task: ResolvedTask): Record<string, unknown> {
-  const { threads: _threads, ...segmenter } = task.segmenter;
+  const { threads: _threads, device: _device, ...segmenter } = task.segmenter;
   const { source: _source, ...rewardConfig } = task.reward.config;
   return {
     data: task.data,

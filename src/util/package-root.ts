@@ -26,3 +26,17 @@ export function packageRoot(): string {
     dir = parent;
   }
 }
+
+let version: string | undefined;
+
+/** samstar's version from its package.json ("unknown" if unreadable): written into every output JSON. */
+export function packageVersion(): string {
+  if (version === undefined) {
+    try {
+      version = String((JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown');
+    } catch {
+      version = 'unknown';
+    }
+  }
+  return version;
+}

@@ -59,6 +59,26 @@ describe('online adaptation (warm-started CMA-ES over filter knobs)', () => {
     for (const [i, f] of frames.entries()) expect((await again.adapt(f.frame, base)).knobs).toEqual(results[i].knobs);
   });
 
+  it('records its search (every evaluation, in order) and stops starting evaluations once its time is up', async () => {
+    const base = segmenter.knobs.resolve({ points_per_side: 5, pred_iou_thresh: 0.5, stability_score_thresh: 0.6 });
+    const adapter = new OnlineAdapter({ segmenter, reward, space, budget: 8, sigma: 0.2, seed: 2 });
+    const r = await adapter.adapt(frames[0].frame, base);
+    expect(r.trace).toHaveLength(r.evaluations);
+    expect(r.timedOut).toBe(false);
+    // The first entry is the start; the winner is the trace's best, and never below the start.
+    expect(r.trace[0].tuned).toEqual({ pred_iou_thresh: 0.5, stability_score_thresh: 0.6, mask_threshold: base.mask_threshold });
+    expect(r.total).toBe(Math.max(...r.trace.map((t) => t.total)));
+    expect(r.total).toBeGreaterThanOrEqual(r.trace[0].total);
+    expect(r.tuned).toEqual(r.trace.find((t) => t.total === r.total)!.tuned);
+    // A bound below one evaluation's cost: the start only, marked as cut short.
+    const hurried = new OnlineAdapter({ segmenter, reward, space, budget: 8, sigma: 0.2, seed: 2, timeBudgetMs: 1e-3 });
+    const quick = await hurried.adapt(frames[1].frame, base);
+    expect(quick.evaluations).toBe(1);
+    expect(quick.timedOut).toBe(true);
+    expect(quick.knobs).toEqual(base);
+    expect(() => new OnlineAdapter({ segmenter, reward, space, timeBudgetMs: 0 })).toThrow(/time budget must be > 0 ms/);
+  });
+
   it('tunes filter-stage knobs only, naming the offending knob', () => {
     expect(() => new OnlineAdapter({ segmenter, reward, space: segmenter.knobs.subset(['pred_iou_thresh', 'points_per_side']) })).toThrow(
       /online adaptation tunes filter-stage knobs only; "points_per_side" is a propose-stage knob/,

@@ -143,7 +143,7 @@ describe('policy artefact', () => {
       m.version = 1;
       m.kind = 'oracle';
     });
-    expect((await errorOf(() => Policy.load(dir))).message).toContain('kind is "oracle", expected "static" or "network"');
+    expect((await errorOf(() => Policy.load(dir))).message).toContain('kind is "oracle", expected "static", "network" or "lookup"');
     // A network policy whose weights are missing.
     const net = join(root, 'network-missing');
     await writeNetworkPolicy(net, { agent: new PpoAgent(FEATURE_NAMES.length, 3, 1), segmenter: 'sam', knobSpace: tunedSpecs, fixed: {}, provenance });

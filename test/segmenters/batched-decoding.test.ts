@@ -1,4 +1,4 @@
-// Batched decoding (issue 15, item 3): many prompts per decoder call where the graph allows it, answers and
+// Batched decoding: many prompts per decoder call where the graph allows it, answers and
 // records bit-identical whatever points_per_batch is, and one prompt per call for graphs that cannot batch
 // (the bundled models). The batchable graph is the official decoder fixture in ../shared/models/sam1-random
 // (random weights): skipped, saying so, where it is absent.

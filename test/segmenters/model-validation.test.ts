@@ -1,4 +1,4 @@
-// Load-time validation of SAM-family ONNX exports (issue 15, item 1): every bad export users bring is refused
+// Load-time validation of SAM-family ONNX exports: every bad export users bring is refused
 // by loadModel with a SamstarError naming the file, the tensor, expected and found, before any image is read;
 // the common naming variants load; an encoder with external weights loads from any working directory; and the
 // CLI exits 2 (not 70) on a bad export. The bad exports are built from the official-architecture fixtures in

@@ -1,10 +1,13 @@
 import { join, relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { remoteExecution, remoteOptions, type RemoteArgs } from '../remote-options.js';
+import { runtimeOptions, withRuntime, type RuntimeArgs } from '../runtime-options.js';
 import { SamstarError } from '../../util/errors.js';
 
-interface CompareArgs {
+interface CompareArgs extends RuntimeArgs, RemoteArgs {
   config: string;
   agents: string;
+  segmenters?: string;
   seeds: number;
   seed?: number;
   budget?: number;
@@ -25,9 +28,14 @@ export const command: CommandModule<object, CompareArgs> = {
   command: 'compare',
   describe: 'run several agents over several seeds on one task; writes OUT/summary.json, OUT/summary.csv, OUT/report.html and a study per run',
   builder: (y) =>
-    y
+    remoteOptions(runtimeOptions(y))
       .option('config', { type: 'string', demandOption: true, describe: 'task config (YAML); its agent, seed and budget are the defaults' })
       .option('agents', { type: 'string', default: 'cmaes,bo,grid,random', describe: 'agents to compare, comma-separated: black-box cmaes, bo, grid, random; policy ppo, reinforce (a contextual policy per run)' })
+      .option('segmenters', {
+        type: 'string',
+        alias: 'segmenter',
+        describe: "segmenters to compare on the task's frames, comma-separated (e.g. sam,blobs): segmenter × agent × seed, columns SEGMENTER+AGENT; each tunes its own knobs (the task's for its own segmenter, the default tuned knobs for the others); default: the task's segmenter",
+      })
       .option('seeds', { type: 'number', default: 3, describe: 'seeds per agent (the task seed, +1, +2, …)' })
       .option('seed', { type: 'number', describe: 'first seed (overrides the task seed)' })
       .option('budget', { type: 'number', describe: 'evaluations per run (overrides the task budget); a policy agent spends the same frames: budget × S − F visits of one frame, then F to score its final policy (S frames per evaluation, F frames)' })
@@ -46,12 +54,14 @@ export const command: CommandModule<object, CompareArgs> = {
       })
       .example('$0 compare --config configs/tasks/synthetic-nuclei.yaml --agents cmaes,bo,grid,random --seeds 3 --budget 40 --out runs/cmp', 'four agents, three seeds each')
       .example('$0 compare --config configs/tasks/synthetic-nuclei.yaml --agents cmaes,ppo --seeds 5 --budget 100 --out runs/cmp-ppo', 'best static knobs vs a contextual PPO policy, on the same frames')
+      .example('$0 compare --config configs/tasks/synthetic-nuclei.yaml --segmenters sam,blobs --agents cmaes --out runs/cmp-segmenters', 'the model + CMA-ES against LoG blobs + CMA-ES, side by side')
       .example('$0 compare --config configs/tasks/synthetic-nuclei.yaml --agents cmaes,ppo --budget 100 --init-policy runs/nuclei/policy --out runs/cmp-warm', 'the same, with every PPO run warm-started at a cmaes run\'s static policy') as never,
   handler: async (args) => {
     // Heavy modules load only when this command runs: the CLI starts fast for every other command.
     const { loadTaskConfig } = await import('../../config/task.js');
     const { resolveTask } = await import('../../train/task.js');
     const { seedList } = await import('../../compare/compare.js');
+    const { compareArms } = await import('../../compare/arms.js');
     const { compareWithReport } = await import('../../report/compare-report.js');
     const { CompareProgress } = await import('../../compare/progress.js');
     const { formatCompareSummary } = await import('../../compare/format.js');
@@ -65,20 +75,23 @@ export const command: CommandModule<object, CompareArgs> = {
     const agents = args.agents.split(',').map((a) => a.trim()).filter(Boolean);
     const frames = args.frames === undefined ? undefined : args.frames.length === 1 ? args.frames[0] : args.frames;
     const config = await loadTaskConfig(args.config, { frames, labels: args.labels, budget: args.budget, seed: args.seed });
-    const task = await resolveTask(config);
+    const task = withRuntime(await resolveTask(config), args);
     const seeds = seedList(task.seed, args.seeds);
+    const segmenters = args.segmenters === undefined ? undefined : args.segmenters.split(',').map((s) => s.trim()).filter(Boolean);
+    // The summary's columns: the agents, or SEGMENTER+AGENT when several segmenters are compared.
+    const columns = compareArms(task, agents, segmenters).map((arm) => arm.label);
     const out = resolve(args.out ?? join('runs', `${task.name}-compare`));
     const budget = task.budget;
     // Policy agents (ppo, reinforce) visit one frame per evaluation: budget × S − F visits and a final evaluation on all F frames
     // cost what budget evaluations of S frames do.
     const framesPerEvaluation = framesPerEvaluationOf(task);
     const visits = policyVisitBudget(budget, framesPerEvaluation, task.data.frames.length);
-    const policyAgents = agents.filter((a) => agentKind(a) === 'policy');
+    const policyAgents = columns.filter((a) => agentKind(a) === 'policy');
     const perAgent = <T,>(value: (agent: string) => T): Record<string, T> => Object.fromEntries(policyAgents.map((a) => [a, value(a)]));
 
     const controller = new AbortController();
     let interrupts = 0;
-    const progress = new CompareProgress(agents, seeds.length, budget, {
+    const progress = new CompareProgress(columns, seeds.length, budget, {
       enabled: args.progress,
       runBudget: perAgent(() => visits),
       weight: perAgent(() => 1 / framesPerEvaluation),
@@ -97,7 +110,7 @@ export const command: CommandModule<object, CompareArgs> = {
     process.on('SIGINT', onSigint);
     const rel = (p: string): string => relative(process.cwd(), p) || p;
     process.stderr.write(
-      `samstar: comparing ${agents.join(', ')} × seeds ${seeds.join(', ')} on ${task.data.frames.length} frame(s), tuning ${task.knobSpace.map((s) => s.name).join(', ')}, ${budget} evaluations per run` +
+      `samstar: comparing ${columns.join(', ')} × seeds ${seeds.join(', ')} on ${task.data.frames.length} frame(s), tuning ${task.knobSpace.map((s) => s.name).join(', ')}, ${budget} evaluations per run` +
         (policyAgents.length
           ? ` (${policyAgents.join(', ')}: ${visits} visits of one frame per run + its final policy on all ${task.data.frames.length} frames, the same ${budget * framesPerEvaluation} frame-evaluations` +
             `${args['init-policy'] !== undefined ? `; starting at the static policy in ${args['init-policy']}` : ''})`
@@ -108,6 +121,7 @@ export const command: CommandModule<object, CompareArgs> = {
       const result = await compareWithReport({
         task,
         agents,
+        ...(segmenters ? { segmenters } : {}),
         seeds,
         budget,
         out,
@@ -115,6 +129,7 @@ export const command: CommandModule<object, CompareArgs> = {
         initPolicy: args['init-policy'],
         signal: controller.signal,
         workers: args.workers,
+        remote: remoteExecution(args, config.execution),
         report: args.report,
         overlayFrames: args['overlay-frames'],
         command: `samstar ${process.argv.slice(2).join(' ')}`,
@@ -139,7 +154,7 @@ export const command: CommandModule<object, CompareArgs> = {
       }
       if (result.paths.report) process.stderr.write(`samstar: report: ${result.paths.report}\n`);
       if (controller.signal.aborted) {
-        process.stderr.write(`samstar: interrupted; the summary and report are partial. Continue with: samstar compare --config ${args.config} --out ${rel(out)} --resume${args.agents !== 'cmaes,bo,grid,random' ? ` --agents ${args.agents}` : ''} --seeds ${args.seeds}${args.budget !== undefined ? ` --budget ${args.budget}` : ''}${args.seed !== undefined ? ` --seed ${args.seed}` : ''}${args['init-policy'] !== undefined ? ` --init-policy ${args['init-policy']}` : ''}\n`);
+        process.stderr.write(`samstar: interrupted; the summary and report are partial. Continue with: samstar compare --config ${args.config} --out ${rel(out)} --resume${args.agents !== 'cmaes,bo,grid,random' ? ` --agents ${args.agents}` : ''}${args.segmenters !== undefined ? ` --segmenters ${args.segmenters}` : ''} --seeds ${args.seeds}${args.budget !== undefined ? ` --budget ${args.budget}` : ''}${args.seed !== undefined ? ` --seed ${args.seed}` : ''}${args['init-policy'] !== undefined ? ` --init-policy ${args['init-policy']}` : ''}\n`);
         process.exitCode = 130;
       }
     } finally {

@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
+import { runtimeChoice, runtimeOptions, type RuntimeArgs } from '../runtime-options.js';
 import { createProgress } from '../../util/progress.js';
 
-interface DemoArgs {
+interface DemoArgs extends RuntimeArgs {
   out: string;
   frames: number;
   budget: number;
@@ -12,7 +13,7 @@ export const command: CommandModule<object, DemoArgs> = {
   command: 'demo',
   describe: 'Generate synthetic particle frames, segment with default knobs, tune with CMA-ES on a physics reward, compare; writes OUT/report.html',
   builder: (y) =>
-    y
+    runtimeOptions(y)
       .option('out', { type: 'string', default: 'out/demo', describe: 'output folder' })
       .option('frames', { type: 'number', default: 4, describe: 'synthetic frames' })
       .option('budget', { type: 'number', default: 60, describe: 'CMA-ES evaluations' })
@@ -30,6 +31,7 @@ export const command: CommandModule<object, DemoArgs> = {
         frames: args.frames,
         budget: args.budget,
         seed: args.seed,
+        ...runtimeChoice(args),
         signal: controller.signal,
         log: (line) => process.stderr.write(`${line}\n`),
         onEvaluation: ({ done, best }) => progress.update(done, { best: best ? best.total.toFixed(3) : '—' }),

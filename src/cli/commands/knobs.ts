@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { blobKnobSpace } from '../../segmenters/blobs/knob-specs.js';
-import { samKnobSpace } from '../../segmenters/sam/knob-specs.js';
+import { SEGMENTER_NAMES, segmenterKnobSpace } from '../../segmenters/registry.js';
 
 interface KnobsArgs {
   json: boolean;
@@ -13,9 +12,9 @@ export const command: CommandModule<object, KnobsArgs> = {
   builder: (y) =>
     y
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
-      .option('segmenter', { type: 'string', default: 'sam', choices: ['sam', 'blobs'], describe: 'whose knobs' }) as never,
+      .option('segmenter', { type: 'string', default: 'sam', choices: SEGMENTER_NAMES, describe: 'whose knobs' }) as never,
   handler: (args) => {
-    const space = args.segmenter === 'blobs' ? blobKnobSpace() : samKnobSpace();
+    const space = segmenterKnobSpace(args.segmenter);
     if (args.json) {
       process.stdout.write(JSON.stringify(space.toJSON(), null, 2) + '\n');
       return;

@@ -1,17 +1,19 @@
 import { hostname } from 'node:os';
 import type { CommandModule } from 'yargs';
+import { adaptOptions, buildAdapter, type AdaptArgs } from '../adapt-options.js';
+import { imageChoice, imageOptions, type ImageArgs } from '../image-options.js';
+import { runtimeChoice, runtimeOptions, type RuntimeArgs } from '../runtime-options.js';
+import { SEGMENTER_NAMES } from '../../segmenters/registry.js';
 import { SamstarError } from '../../util/errors.js';
 
-interface ServeArgs {
+interface ServeArgs extends RuntimeArgs, ImageArgs, AdaptArgs {
   policy?: string;
   knobs?: string;
   segmenter?: string;
   encoder?: string;
   decoder?: string;
-  reward?: string;
   host: string;
   port: number;
-  threads: number;
   queue: number;
   'stream-buffer': number;
   'max-body-mb': number;
@@ -30,13 +32,14 @@ export const command: CommandModule<object, ServeArgs> = {
   command: 'serve',
   describe: 'live segmentation service: POST /v1/segment, WebSocket /v1/stream, viewer at /, /v1/health, /v1/policy, /metrics',
   builder: (y) =>
-    y
+    adaptOptions(imageOptions(runtimeOptions(y)))
       .option('policy', { type: 'string', describe: 'policy folder (samstar train writes OUT/policy/) choosing the knobs per frame' })
       .option('knobs', { type: 'string', describe: 'fixed knob values: a JSON/YAML file or inline JSON (instead of --policy)' })
-      .option('segmenter', { type: 'string', choices: ['sam', 'blobs'], describe: "SAM-style automatic mask generator on ONNX, or the LoG blob segmenter; default sam (with --policy: the policy's)" })
+      .option('segmenter', { type: 'string', choices: SEGMENTER_NAMES, describe: "SAM-style automatic mask generator on ONNX, or the LoG blob segmenter; default sam (with --policy: the policy's)" })
       .option('encoder', { type: 'string', describe: 'SAM / MobileSAM encoder ONNX (default: the bundled samstar-learned model, not SAM; SAMSTAR_MODEL=reference picks the hand-written one)' })
       .option('decoder', { type: 'string', describe: 'SAM / MobileSAM decoder ONNX (with --encoder)' })
-      .option('reward', { type: 'string', describe: 'reward config (YAML): its total and terms go into every answer' })
+      // After adaptOptions: serve's --reward also puts its terms into every answer.
+      .option('reward', { type: 'string', describe: "reward config (YAML): its total and terms go into every answer, and --adapt maximises it (default for --adapt: the policy's training reward)" })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to bind (loopback by default; anything else, e.g. 0.0.0.0, needs --token)' })
       .option('token', {
         type: 'string',
@@ -45,7 +48,6 @@ export const command: CommandModule<object, ServeArgs> = {
       .option('allow-host', { type: 'string', array: true, describe: 'also answer requests for this Host name (e.g. the name a reverse proxy is reached by); repeatable' })
       .option('allow-origin', { type: 'string', array: true, describe: 'also let web pages of this origin (e.g. https://lab.example) open the WebSockets and POST; repeatable' })
       .option('port', { type: 'number', default: 8080, describe: 'port (0: any free port)' })
-      .option('threads', { type: 'number', default: 1, describe: 'onnxruntime threads' })
       .option('cache-mb', { type: 'number', describe: 'SAM stage-cache budget, MiB (default 160; frames of a live stream rarely come back)' })
       .option('queue', { type: 'number', default: 4, describe: 'requests that may wait while one is segmented; more get 503 + Retry-After' })
       .option('stream-buffer', { type: 'number', default: 1, describe: 'unprocessed frames kept per stream; older ones are dropped (latest frame wins)' })
@@ -67,7 +69,7 @@ export const command: CommandModule<object, ServeArgs> = {
     const { SamSegmenter } = await import('../../segmenters/sam/segmenter.js');
     const { compileReward, loadRewardConfig } = await import('../../../rewards/index.js');
 
-    for (const [name, value, min] of [['port', args.port, 0], ['queue', args.queue, 0], ['stream-buffer', args['stream-buffer'], 1], ['max-streams', args['max-streams'], 1], ['client-connections', args['client-connections'], 1], ['client-queue', args['client-queue'], 1], ['threads', args.threads, 1]] as const) {
+    for (const [name, value, min] of [['port', args.port, 0], ['queue', args.queue, 0], ['stream-buffer', args['stream-buffer'], 1], ['max-streams', args['max-streams'], 1], ['client-connections', args['client-connections'], 1], ['client-queue', args['client-queue'], 1]] as const) {
       if (!Number.isInteger(value) || value < min) throw new SamstarError('ARGUMENT_INVALID', `--${name} must be an integer ≥ ${min}, got ${value}`);
     }
     if (!(args['max-body-mb'] > 0) || !(args['max-pixels'] >= 1) || (args['cache-mb'] !== undefined && !(args['cache-mb'] > 0))) {
@@ -80,20 +82,23 @@ export const command: CommandModule<object, ServeArgs> = {
     const guarded = { host: args.host, token, allowHosts: args['allow-host'] ?? [], allowOrigins: args['allow-origin'] ?? [] };
     makeGuard(guarded); // refuses a non-loopback bind without a token, a short token, a bad --allow-host/--allow-origin
     const reward = args.reward ? compileReward(await loadRewardConfig(args.reward)) : null;
-    const { samKnobSpace } = await import('../../segmenters/sam/knob-specs.js');
-    const { blobKnobSpace } = await import('../../segmenters/blobs/knob-specs.js');
+    const { segmenterKnobSpace } = await import('../../segmenters/registry.js');
     const segmenterName = args.segmenter ?? (args.policy ? await policySegmenter(args.policy) : 'sam');
-    const chooser = await loadKnobChooser({ knobs: args.knobs, policy: args.policy }, segmenterName, segmenterName === 'blobs' ? blobKnobSpace() : samKnobSpace());
-    const segmenter = await loadServeSegmenter(segmenterName, { encoder: args.encoder, decoder: args.decoder, intraOpThreads: args.threads }, args['cache-mb'] ?? SERVE_CACHE_MB);
+    const chooser = await loadKnobChooser({ knobs: args.knobs, policy: args.policy }, segmenterName, segmenterKnobSpace(segmenterName));
+    const segmenter = await loadServeSegmenter(segmenterName, { encoder: args.encoder, decoder: args.decoder, ...runtimeChoice(args) }, args['cache-mb'] ?? SERVE_CACHE_MB);
     let handle;
     try {
+      const { Policy } = await import('../../policy/policy.js');
+      const adapter = args.adapt ? await buildAdapter(args, { segmenter, policy: args.policy ? await Policy.load(args.policy, { segmenter }) : undefined, reward: reward ?? undefined }) : await buildAdapter(args, { segmenter });
       handle = await startServer({
         segmenter,
         chooser,
         reward,
+        adapter: adapter ?? null,
         port: args.port,
         maxBodyBytes: Math.round(args['max-body-mb'] * 2 ** 20),
         maxPixels: args['max-pixels'],
+        ...imageChoice(args),
         requestQueue: args.queue,
         streamBuffer: args['stream-buffer'],
         maxStreams: args['max-streams'],

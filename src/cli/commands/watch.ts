@@ -1,23 +1,23 @@
 import type { CommandModule } from 'yargs';
+import { adaptOptions, adaptReward, buildAdapter, type AdaptArgs } from '../adapt-options.js';
+import { imageChoice, imageOptions, type ImageArgs } from '../image-options.js';
+import { remoteExecution, remoteOptions, type RemoteArgs } from '../remote-options.js';
+import { runtimeChoice, runtimeOptions, type RuntimeArgs } from '../runtime-options.js';
+import { SEGMENTER_NAMES } from '../../segmenters/registry.js';
 import { SamstarError } from '../../util/errors.js';
 
-interface WatchArgs {
+interface WatchArgs extends RuntimeArgs, ImageArgs, RemoteArgs, AdaptArgs {
   dir: string;
   out: string;
   policy?: string;
   knobs?: string;
-  adapt: boolean;
-  reward?: string;
   segmenter?: string;
   encoder?: string;
   decoder?: string;
-  threads: number;
   existing: boolean;
   'stable-ms': number;
   'scan-ms': number;
   'max-frames'?: number;
-  'adapt-budget'?: number;
-  'adapt-sigma'?: number;
   json: boolean;
 }
 
@@ -26,37 +26,29 @@ export const command: CommandModule<object, WatchArgs> = {
   command: 'watch <dir>',
   describe: 'segment each new image written into a folder, in arrival order, with knobs chosen per frame by a policy; Ctrl-C prints a summary',
   builder: (y) =>
-    y
+    adaptOptions(remoteOptions(imageOptions(runtimeOptions(y))))
       .positional('dir', { type: 'string', demandOption: true, describe: 'the folder the microscope writes images into (not its sub-folders)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder (NAME.labels.png, NAME.json, NAME.overlay.png, watch-summary.json)' })
       .option('policy', { type: 'string', describe: 'policy folder (OUT/policy of samstar train): chooses the knobs per frame' })
       .option('knobs', { type: 'string', describe: 'fixed knob values instead of a policy (JSON/YAML file or inline JSON)' })
-      .option('adapt', { type: 'boolean', default: false, describe: "online adaptation: a short CMA-ES per frame over the filter-stage knobs, warm-started from the previous frame's" })
-      .option('reward', { type: 'string', describe: "reward config (YAML) for the live reward terms and --adapt (default: the policy's training reward)" })
-      .option('segmenter', { type: 'string', choices: ['sam', 'blobs'], describe: "segmenter (default: the policy's, else sam)" })
+      .option('segmenter', { type: 'string', choices: SEGMENTER_NAMES, describe: "segmenter (default: the policy's, else sam)" })
       .option('encoder', { type: 'string', describe: 'SAM / MobileSAM encoder ONNX (default: the bundled samstar-learned model, not SAM; SAMSTAR_MODEL=reference picks the hand-written one)' })
       .option('decoder', { type: 'string', describe: 'SAM / MobileSAM decoder ONNX (with --encoder)' })
-      .option('threads', { type: 'number', default: 1, describe: 'onnxruntime threads' })
       .option('existing', { type: 'boolean', default: false, describe: 'also segment the images already in the folder at start' })
       .option('stable-ms', { type: 'number', default: 500, describe: 'a file is read once its size and mtime held still this long (ms)' })
       .option('scan-ms', { type: 'number', default: 1000, describe: 'periodic folder scan, the fallback to change events (ms)' })
       .option('max-frames', { type: 'number', describe: 'stop after this many frames' })
-      .option('adapt-budget', { type: 'number', describe: 'evaluations per frame for --adapt (default: the policy\'s, else 12)' })
-      .option('adapt-sigma', { type: 'number', describe: 'CMA-ES step size for --adapt, normalised units (default: the policy\'s, else 0.15)' })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON object per frame on stdout, and the summary as JSON' })
       .example('$0 watch acquisition/ --policy runs/ppo/policy --out live/', 'segment frames as they arrive')
       .example('$0 watch acquisition/ --policy runs/demo/policy --out live/ --adapt', 'static knobs, refined per frame') as never,
   handler: async (args) => {
     // Heavy modules load only when this command runs.
     const { resolve } = await import('node:path');
-    const { compileReward, loadRewardConfig } = await import('../../../rewards/index.js');
     const { watchFolder, formatWatchLine, formatWatchSummary } = await import('../../deploy/watch.js');
     const { Policy } = await import('../../policy/policy.js');
-    const { OnlineAdapter, ADAPT_DEFAULTS, filterKnobNames } = await import('../../policy/adapt.js');
     const { readKnobInput } = await import('../../segmenters/knob-input.js');
-    const { loadSegmenter } = await import('../../segmenters/load-segmenter.js');
+    const { loadSegmenter } = await import('../../segmenters/registry.js');
     const { SamSegmenter } = await import('../../segmenters/sam/segmenter.js');
-    const { KnobSpace } = await import('../../segmenters/knobs.js');
 
     if (args.policy && args.knobs) {
       throw new SamstarError('ARGUMENT_INVALID', '--policy and --knobs are alternatives: a policy chooses the knobs itself');
@@ -73,7 +65,7 @@ export const command: CommandModule<object, WatchArgs> = {
       const { readPolicyManifest } = await import('../../policy/artefact.js');
       segmenterName = (await readPolicyManifest(resolve(args.policy))).segmenter;
     }
-    const segmenter = await loadSegmenter(segmenterName ?? 'sam', { encoder: args.encoder, decoder: args.decoder, intraOpThreads: args.threads });
+    const segmenter = await loadSegmenter(segmenterName ?? 'sam', { encoder: args.encoder, decoder: args.decoder, ...runtimeChoice(args) });
     try {
       const policy = args.policy ? await Policy.load(args.policy, { segmenter }) : undefined;
       let knobs: Record<string, string | number> | undefined;
@@ -81,32 +73,12 @@ export const command: CommandModule<object, WatchArgs> = {
         const input = await readKnobInput(args.knobs);
         knobs = segmenter.knobs.resolve(input.values, input.source);
       }
-      let rewardConfig: unknown;
-      if (args.reward) rewardConfig = await loadRewardConfig(args.reward);
-      else if (policy?.manifest.provenance.reward) rewardConfig = policy.manifest.provenance.reward;
-      const reward = rewardConfig === undefined ? undefined : compileReward(rewardConfig);
-      let adapter: InstanceType<typeof OnlineAdapter> | undefined;
-      if (args.adapt) {
-        if (!reward) {
-          throw new SamstarError('ARGUMENT_INVALID', '--adapt maximises a reward: give --reward CONFIG (the policy has none recorded)', { hint: 'e.g. --reward configs/rewards/nuclei.yaml' });
-        }
-        const settings = policy?.manifest.adapt;
-        const filter = new Set(filterKnobNames(segmenter.knobs));
-        const names = settings?.knobs ?? (policy ? policy.space.names.filter((n) => filter.has(n)) : [...filter].filter((n) => segmenter.knobs.spec(n).kind !== 'choice'));
-        if (names.length === 0) {
-          throw new SamstarError('ARGUMENT_INVALID', `--adapt: the policy tunes no filter-stage knob (${policy!.space.names.join(', ')}); adaptation only moves filter-stage knobs`);
-        }
-        // The policy's tuned bounds for its knobs, the segmenter's for the rest.
-        const specs = names.map((n) => (policy && policy.space.names.includes(n) ? policy.space.spec(n) : segmenter.knobs.spec(n)));
-        adapter = new OnlineAdapter({
-          segmenter,
-          reward,
-          space: new KnobSpace(specs),
-          budget: args['adapt-budget'] ?? settings?.budget ?? ADAPT_DEFAULTS.budget,
-          sigma: args['adapt-sigma'] ?? settings?.sigma ?? ADAPT_DEFAULTS.sigma,
-          popsize: settings?.popsize ?? ADAPT_DEFAULTS.popsize,
-        });
-      }
+      // The live reward terms, and what --adapt maximises.
+      const reward = await adaptReward(args, policy);
+      // --redis: frames are segmented (and adapted) on samstar workers; the local segmenter gives the knobs and what the workers rebuild.
+      const remote = remoteExecution(args);
+      const used = remote ? await (await import('../../distributed/remote-segmenter.js')).RemoteSegmenter.start(remote, segmenter) : segmenter;
+      const adapter = await buildAdapter(args, { segmenter, runsOn: used, policy, reward });
 
       const controller = new AbortController();
       let interrupts = 0;
@@ -126,7 +98,7 @@ export const command: CommandModule<object, WatchArgs> = {
         const summary = await watchFolder({
           dir: args.dir,
           out: args.out,
-          segmenter,
+          segmenter: used,
           policy,
           knobs,
           reward,
@@ -137,6 +109,7 @@ export const command: CommandModule<object, WatchArgs> = {
           existing: args.existing,
           maxFrames: args['max-frames'],
           provenance: { segmenter: segmenter.name, model },
+          ...imageChoice(args),
           onReady: () => {
             const what = policy ? `policy ${policy.id} (${policy.kind}${adapter ? ' + online adaptation' : ''})` : adapter ? 'online adaptation' : 'fixed knobs';
             process.stderr.write(`samstar: watching ${resolve(args.dir)} (${what}); Ctrl-C to stop\n`);
@@ -148,6 +121,7 @@ export const command: CommandModule<object, WatchArgs> = {
       } finally {
         process.off('SIGINT', onSigint);
         process.off('SIGTERM', onSigint);
+        if (used !== segmenter) await used.dispose();
       }
     } finally {
       await segmenter.dispose();

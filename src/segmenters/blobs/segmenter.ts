@@ -1,6 +1,7 @@
 import type { Frame } from '../../image/frame.js';
 import { BlobDetector, selectBlobs, type BlobDetection, type PeakOptions } from '../../image/blob-detector.js';
 import type { BlobOptions } from '../../image/blobs.js';
+import { defineSegmenter } from '../definition.js';
 import type { KnobSpace, KnobValues } from '../knobs.js';
 import type { Instance, Segmentation, Segmenter } from '../types.js';
 import { blobInstance } from './instances.js';
@@ -59,3 +60,15 @@ export class BlobSegmenter implements Segmenter {
     this.detector.clear();
   }
 }
+
+/** `blobs`: the weight-free LoG blob segmenter (no model files). */
+export const blobs = defineSegmenter({
+  name: 'blobs',
+  description: 'scale-normalised LoG blobs as disks or locally thresholded regions (weight-free, no model)',
+  knobSpace: blobKnobSpace,
+  usesModel: false,
+  defaultTune: ['blob_threshold', 'blob_sigma_min', 'blob_sigma_max', 'blob_overlap'],
+  example: {},
+  load: async () => new BlobSegmenter(),
+  rebuildOptions: (segmenter) => (segmenter instanceof BlobSegmenter ? {} : undefined),
+});

@@ -1,6 +1,7 @@
 import onnxProto from 'onnx-proto';
 import type { DecoderAnswer, DecoderHandle } from './decoder-run.js';
-import { runDecoder } from './decoder-run.js';
+import { embeddingLength, runDecoder } from './decoder-run.js';
+import { familyOf, type ModelFamily } from './onnx-layout.js';
 import type { Prompt } from './prompts.js';
 
 const { onnx } = onnxProto;
@@ -35,9 +36,9 @@ export function withSymbolicBatch(modelBytes: Uint8Array): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-/** A deterministic, structured embedding so that different prompts get different answers in the probe. */
-export function probeEmbedding(): Float32Array {
-  const e = new Float32Array(256 * 64 * 64);
+/** A deterministic, structured embedding so that different prompts get different answers in the probe (SAM 2: its three features end to end). */
+export function probeEmbedding(family: ModelFamily = 'sam1'): Float32Array {
+  const e = new Float32Array(embeddingLength(family));
   for (let i = 0; i < e.length; i++) e[i] = Math.sin(i * 0.7311) * 0.5 + Math.cos((i >> 6) * 0.173) * 0.5;
   return e;
 }
@@ -62,7 +63,7 @@ function sameAnswer(a: DecoderAnswer, b: DecoderAnswer): boolean {
  * decoder never runs a batch of one: decodePrompts pads it to two.
  */
 export async function batchingWorks(decoder: DecoderHandle): Promise<boolean> {
-  const embedding = probeEmbedding();
+  const embedding = probeEmbedding(familyOf(decoder.layout));
   const pointPrompts: Prompt[] = [
     { x: 200.5, y: 310.5 },
     { x: 701.5, y: 120.5 },

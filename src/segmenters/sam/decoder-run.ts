@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { SamstarError } from '../../util/errors.js';
-import { checkDecoderAnswer, decoderOutputNames } from './onnx-contract.js';
-import type { DecoderLayout } from './onnx-layout.js';
+import { checkDecoderAnswer, decoderOutputNames, SAM2_FEATURES } from './onnx-contract.js';
+import { familyOf, type DecoderLayout, type ModelFamily } from './onnx-layout.js';
 import { scaleCoords } from './preprocess.js';
 import type { Prompt } from './prompts.js';
 import { LOW_RES } from './upsample.js';
@@ -23,18 +23,55 @@ export interface DecoderHandle {
 const PLANE = LOW_RES * LOW_RES;
 const EMPTY_MASK_INPUT = new Float32Array(PLANE);
 
-/** Point (and box) in the 1024 frame with their labels, padding point added when there is no box. */
-export function promptTensors(prompt: Prompt, cropWidth: number, cropHeight: number): { coords: Float32Array; labels: Float32Array } {
-  const [px, py] = scaleCoords(prompt.x, prompt.y, cropWidth, cropHeight);
-  if (!prompt.box) return { coords: Float32Array.of(px, py, 0, 0), labels: Float32Array.of(1, -1) };
-  const [bx0, by0] = scaleCoords(prompt.box[0], prompt.box[1], cropWidth, cropHeight);
-  const [bx1, by1] = scaleCoords(prompt.box[2], prompt.box[3], cropWidth, cropHeight);
+/**
+ * Point (and box) in the 1024 frame with their labels. SAM 1: padding point
+ * added when there is no box (its ONNX export leaves that to the caller).
+ * SAM 2: never, its graph appends the padding point itself.
+ */
+export function promptTensors(prompt: Prompt, cropWidth: number, cropHeight: number, family: ModelFamily = 'sam1'): { coords: Float32Array; labels: Float32Array } {
+  const [px, py] = scaleCoords(prompt.x, prompt.y, cropWidth, cropHeight, family);
+  if (!prompt.box) return family === 'sam2' ? { coords: Float32Array.of(px, py), labels: Float32Array.of(1) } : { coords: Float32Array.of(px, py, 0, 0), labels: Float32Array.of(1, -1) };
+  const [bx0, by0] = scaleCoords(prompt.box[0], prompt.box[1], cropWidth, cropHeight, family);
+  const [bx1, by1] = scaleCoords(prompt.box[2], prompt.box[3], cropWidth, cropHeight, family);
   return { coords: Float32Array.of(px, py, bx0, by0, bx1, by1), labels: Float32Array.of(1, 2, 3) };
 }
 
-/** Points per prompt as fed to the decoder: 2 for a point (plus padding point), 3 for a point with a box. */
-export function pointCount(prompt: Prompt): number {
-  return prompt.box ? 3 : 2;
+/** Points per prompt as fed to the decoder: a point (SAM 1: plus the padding point), or a point with a box's two corners. */
+export function pointCount(prompt: Prompt, family: ModelFamily = 'sam1'): number {
+  return prompt.box ? 3 : family === 'sam2' ? 1 : 2;
+}
+
+/** Floats of the embedding samstar keeps per crop: SAM 1's [1,256,64,64], or SAM 2's three encoder outputs end to end. */
+export function embeddingLength(family: ModelFamily): number {
+  return family === 'sam2' ? SAM2_FEATURES.reduce((n, f) => n + f.dims.reduce((a, b) => a * b, 1), 0) : 256 * 64 * 64;
+}
+
+let zeroMasks = new Float32Array(0);
+/** `batch` empty mask inputs (one shared zero buffer, grown as needed). */
+function emptyMasks(batch: number): Float32Array {
+  if (zeroMasks.length < batch * PLANE) zeroMasks = new Float32Array(batch * PLANE);
+  return zeroMasks.subarray(0, batch * PLANE);
+}
+
+/** (height, width) in the element type the variant's `orig_im_size` declares (int32 in ibaiGorordo-style exports). */
+function sizeTensor(session: ort.InferenceSession, height: number, width: number): ort.Tensor {
+  const meta = session.inputMetadata.find((m) => m.name === 'orig_im_size');
+  const type = meta?.isTensor ? meta.type : 'int32';
+  if (type === 'int64') return new ort.Tensor('int64', BigInt64Array.of(BigInt(height), BigInt(width)), [2]);
+  if (type === 'float32') return new ort.Tensor('float32', Float32Array.of(height, width), [2]);
+  return new ort.Tensor('int32', Int32Array.of(height, width), [2]);
+}
+
+/** SAM 2's three feature tensors, views into the embedding (image_embed, high_res_feats_0, high_res_feats_1). */
+function sam2Features(embedding: Float32Array): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  let offset = 0;
+  for (const f of SAM2_FEATURES) {
+    const size = f.dims.reduce((a, b) => a * b, 1);
+    feeds[f.name] = new ort.Tensor('float32', embedding.subarray(offset, offset + size), [...f.dims]);
+    offset += size;
+  }
+  return feeds;
 }
 
 /**
@@ -48,23 +85,46 @@ export function pointCount(prompt: Prompt): number {
  * full size is not fetched: the host rebuilds what it needs from
  * `low_res_masks` (see upsample.ts).
  */
-export async function runDecoder(decoder: DecoderHandle, embedding: Float32Array, prompts: readonly Prompt[], cropWidth: number, cropHeight: number): Promise<DecoderAnswer[]> {
+export async function runDecoder(
+  decoder: DecoderHandle,
+  embedding: Float32Array,
+  prompts: readonly Prompt[],
+  cropWidth: number,
+  cropHeight: number,
+  maskInputs?: readonly Float32Array[],
+): Promise<DecoderAnswer[]> {
   const batch = prompts.length;
-  const n = pointCount(prompts[0]);
+  const family = familyOf(decoder.layout);
+  const n = pointCount(prompts[0], family);
   const coords = new Float32Array(batch * n * 2);
   const labels = new Float32Array(batch * n);
   prompts.forEach((prompt, b) => {
-    if (pointCount(prompt) !== n) throw new Error(`runDecoder: prompts of one call must have the same point count (${n} and ${pointCount(prompt)})`);
-    const t = promptTensors(prompt, cropWidth, cropHeight);
+    if (pointCount(prompt, family) !== n) throw new Error(`runDecoder: prompts of one call must have the same point count (${n} and ${pointCount(prompt, family)})`);
+    const t = promptTensors(prompt, cropWidth, cropHeight, family);
     coords.set(t.coords, b * n * 2);
     labels.set(t.labels, b * n);
   });
-  const feeds: Record<string, ort.Tensor> = {
-    image_embeddings: new ort.Tensor('float32', embedding, [1, 256, 64, 64]),
+  const points = {
     point_coords: new ort.Tensor('float32', coords, [batch, n, 2]),
     point_labels: new ort.Tensor('float32', labels, [batch, n]),
   };
-  if (decoder.layout === 'sam') {
+  if (maskInputs && (family !== 'sam2' || maskInputs.length !== batch)) throw new Error('runDecoder: mask inputs are fed to SAM 2 decoders only, one per prompt');
+  const feeds: Record<string, ort.Tensor> =
+    family === 'sam2' ? { ...sam2Features(embedding), ...points } : { image_embeddings: new ort.Tensor('float32', embedding, [1, 256, 64, 64]), ...points };
+  if (family === 'sam2') {
+    let masks = emptyMasks(batch);
+    if (maskInputs) {
+      masks = new Float32Array(batch * PLANE);
+      maskInputs.forEach((m, b) => masks.set(m, b * PLANE));
+    }
+    // has_mask_input stays shape [1] whatever the batch: samexporter's graph multiplies it into a batch-1 broadcast (shape [B] fails in onnxruntime).
+    const optional: Record<string, ort.Tensor> = {
+      mask_input: new ort.Tensor('float32', masks, [batch, 1, LOW_RES, LOW_RES]),
+      has_mask_input: new ort.Tensor('float32', Float32Array.of(maskInputs ? 1 : 0), [1]),
+      orig_im_size: sizeTensor(decoder.session, cropHeight, cropWidth),
+    };
+    for (const name of decoder.session.inputNames) if (optional[name]) feeds[name] = optional[name];
+  } else if (decoder.layout === 'sam') {
     const optional: Record<string, ort.Tensor> = {
       mask_input: new ort.Tensor('float32', EMPTY_MASK_INPUT, [1, 1, LOW_RES, LOW_RES]),
       has_mask_input: new ort.Tensor('float32', Float32Array.of(0), [1]),
@@ -101,8 +161,12 @@ export async function probeDecoder(decoder: DecoderHandle, embedding: Float32Arr
     return await runDecoder(decoder, embedding, prompts, 1024, 1024);
   } catch (cause) {
     if (cause instanceof SamstarError) throw cause;
-    throw new SamstarError('MODEL_INVALID', `decoder ${decoder.path} fails on a single-point prompt (image_embeddings [1,256,64,64], point_coords [1,2,2]): ${ortMessage(cause)}`, {
-      hint: 'expected the official SAM decoder contract (segment-anything scripts/export_onnx_model.py, return_single_mask=False, dynamic num_points)',
+    const sam2 = familyOf(decoder.layout) === 'sam2';
+    const fed = sam2 ? 'image_embed [1,256,64,64], high_res_feats_0 [1,32,256,256], high_res_feats_1 [1,64,128,128], point_coords [1,1,2]' : 'image_embeddings [1,256,64,64], point_coords [1,2,2]';
+    throw new SamstarError('MODEL_INVALID', `decoder ${decoder.path} fails on a single-point prompt (${fed}): ${ortMessage(cause)}`, {
+      hint: sam2
+        ? 'expected samexporter\'s SAM 2 decoder contract (export_sam2.py: multimask_output=True, dynamic num_labels and num_points)'
+        : 'expected the official SAM decoder contract (segment-anything scripts/export_onnx_model.py, return_single_mask=False, dynamic num_points)',
       cause,
     });
   }

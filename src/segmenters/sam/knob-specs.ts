@@ -1,8 +1,13 @@
 import { KnobSpace, type KnobSpec } from '../knobs.js';
+import type { ModelFamily } from './onnx-layout.js';
 
 /**
- * The automatic-mask-generator knobs, with the reference defaults of
- * segment-anything (see docs/sam-amg.md in the design notes). Bounds are what a
+ * The automatic-mask-generator knobs, with the defaults of segment-anything's
+ * SamAutomaticMaskGenerator (points_per_side 32, pred_iou_thresh 0.88,
+ * stability_score_thresh 0.95, stability_score_offset 1, box_nms_thresh 0.7,
+ * crop_n_layers 0, crop_nms_thresh 0.7, crop_overlap_ratio 512/1500,
+ * crop_n_points_downscale_factor 1, min_mask_region_area 0; the stage each knob
+ * invalidates is the contract in docs/architecture.md). Bounds are what a
  * tuning agent may explore. `mask_threshold` and `stability_score_offset` live
  * on a 0.05 grid: the filter stage precomputes exact pixel counts at every
  * level of that grid (see levels.ts), which is what makes re-filtering exact
@@ -10,7 +15,8 @@ import { KnobSpace, type KnobSpec } from '../knobs.js';
  */
 export const SAM_KNOBS: readonly KnobSpec[] = [
   { name: 'points_per_side', kind: 'int', min: 4, max: 128, default: 32, stage: 'propose', description: 'N: an N×N grid of single-point prompts per crop' },
-  { name: 'points_per_batch', kind: 'int', min: 1, max: 4096, default: 64, stage: 'propose', description: 'prompts per decoder batch (speed only: never changes the result)' },
+  // Not segment-anything's 64: on the CPU a batch of 16 decodes as fast per prompt as 64 with a third of the memory (bench/models.ts).
+  { name: 'points_per_batch', kind: 'int', min: 1, max: 4096, default: 16, stage: 'propose', description: 'prompts per decoder batch (speed only: never changes the result; segment-anything uses 64, which a GPU may prefer)' },
   { name: 'crop_n_layers', kind: 'int', min: 0, max: 3, default: 0, stage: 'encode', description: 'extra crop layers; layer i has (2^i)² crops, each encoded on its own' },
   { name: 'crop_overlap_ratio', kind: 'float', min: 0, max: 0.9, default: 512 / 1500, stage: 'encode', description: 'overlap between crops as a fraction of the short image side' },
   { name: 'prompts', kind: 'choice', choices: ['grid', 'blobs', 'grid+blobs'], default: 'grid', stage: 'propose', description: 'prompt strategy: the reference point grid, one prompt per LoG blob, or both' },
@@ -50,6 +56,22 @@ export function affectsProposals(name: string, values: Record<string, unknown>):
   return true;
 }
 
-export function samKnobSpace(): KnobSpace {
-  return new KnobSpace(SAM_KNOBS);
+/**
+ * SAM 2's automatic generator (facebookresearch/sam2 automatic_mask_generator.py):
+ * the same knobs with its defaults (pred_iou_thresh 0.8: its IoU head ends in a
+ * sigmoid), plus the two it adds. Both act in the propose stage and are
+ * approximations with a multimask-only export (samexporter's decoder drops the
+ * single-mask token 0 that the reference's multimask_output=False picks from):
+ * `multimask_output: off` keeps each prompt's best-scored mask, `use_m2m: on`
+ * re-decodes each candidate with its own logits as mask input (propose.ts refineMasks).
+ */
+export const SAM2_KNOBS: readonly KnobSpec[] = [
+  ...SAM_KNOBS.map((k): KnobSpec => (k.name === 'pred_iou_thresh' && k.kind === 'float' ? { ...k, default: 0.8 } : k)),
+  { name: 'multimask_output', kind: 'choice', choices: ['on', 'off'], default: 'on', stage: 'propose', description: 'SAM 2: three masks per prompt (on), or only the best-scored one (off; approximates the reference)' },
+  { name: 'use_m2m', kind: 'choice', choices: ['off', 'on'], default: 'off', stage: 'propose', description: "SAM 2: refine each mask once by feeding its logits back with its prompt (one more decoder pass per mask; approximates the reference's mask-to-mask step)" },
+];
+
+/** The knobs of a model family (SAM 1 and its relatives by default). */
+export function samKnobSpace(family: ModelFamily = 'sam1'): KnobSpace {
+  return new KnobSpace(family === 'sam2' ? SAM2_KNOBS : SAM_KNOBS);
 }

@@ -23,11 +23,13 @@ interface Expectation {
   /** What the dimensions mean, for the message: e.g. "[1,256,64,64] (batch, channels, grid, grid)". */
   readonly meaning?: string;
   readonly hint: string;
+  /** Element types accepted (default float32 only). */
+  readonly types?: readonly string[];
 }
 
 const FLOAT = 'float32';
 const EMBEDDING_HINT =
-  'samstar supports SAM 1-family models (SAM ViT-B/L/H, MobileSAM, EdgeSAM, micro-sam): a 1024² input gives a 64×64 grid of 256 channels; ' +
+  'SAM 1-family encoders (SAM ViT-B/L/H, MobileSAM, EdgeSAM, micro-sam) turn a 1024² input into a 64×64 grid of 256 channels; ' +
   're-export the encoder at 1024×1024 input, or check that encoder and decoder come from the same model';
 
 const show = (dims: readonly (number | string)[]): string => `[${dims.map((d) => (typeof d === 'number' && d < 0 ? '?' : d)).join(',')}]`;
@@ -39,8 +41,8 @@ function fail(role: 'encoder' | 'decoder', path: string, what: string, hint: str
 
 /** Check one value's element type and rank and its numeric dimensions. */
 function checkValue(role: 'encoder' | 'decoder', path: string, kind: 'input' | 'output', value: ValueInfo, want: Expectation): void {
-  if (value.type && value.type !== FLOAT) {
-    fail(role, path, `${kind} "${value.name}" has element type ${value.type}, expected float32`, `${want.hint}; re-export with float32 ${kind}s (samstar feeds and reads float32 tensors)`);
+  if (value.type && !(want.types ?? [FLOAT]).includes(value.type)) {
+    fail(role, path, `${kind} "${value.name}" has element type ${value.type}, expected ${(want.types ?? [FLOAT]).join(' or ')}`, `${want.hint}; re-export with float32 ${kind}s (samstar feeds and reads float32 tensors)`);
   }
   if (value.shape.length === 0) return; // rank unknown to onnxruntime: the probe run checks it
   const expected = `expected ${showWant(want.dims)}${want.meaning ? ` ${want.meaning}` : ''}`;
@@ -57,8 +59,28 @@ function checkValue(role: 'encoder' | 'decoder', path: string, kind: 'input' | '
 
 const EMBEDDING: Omit<Expectation, 'name'> = { dims: [1, 256, 64, 64], meaning: '(batch, 256 channels, 64×64 grid)', hint: EMBEDDING_HINT };
 
+const SAM2_HINT = 'SAM 2 / 2.1 image encoders as samexporter exports them (export_sam2.py) take a normalised [1,3,1024,1024] image; re-export at 1024×1024';
+
+/** SAM 2's three encoder outputs (= decoder inputs): the embedding and the two high-resolution feature maps. */
+export const SAM2_FEATURES: readonly { readonly name: string; readonly dims: readonly [1, number, number, number] }[] = [
+  { name: 'image_embed', dims: [1, 256, 64, 64] },
+  { name: 'high_res_feats_0', dims: [1, 32, 256, 256] },
+  { name: 'high_res_feats_1', dims: [1, 64, 128, 128] },
+];
+
+function checkSam2Features(role: 'encoder' | 'decoder', path: string, kind: 'input' | 'output', values: readonly ValueInfo[]): void {
+  for (const f of SAM2_FEATURES) {
+    checkValue(role, path, kind, values.find((v) => v.name === f.name)!, { name: f.name, dims: f.dims, meaning: '(batch, channels, grid, grid)', hint: SAM2_HINT });
+  }
+}
+
 export function checkEncoderContract(path: string, layout: EncoderLayout, names: EncoderNames, inputs: readonly ValueInfo[], outputs: readonly ValueInfo[]): void {
   const input = inputs.find((v) => v.name === names.input)!;
+  if (layout === 'sam2') {
+    checkValue('encoder', path, 'input', input, { name: input.name, dims: [1, 3, 1024, 1024], meaning: '(batch, RGB, height, width)', hint: SAM2_HINT });
+    checkSam2Features('encoder', path, 'output', outputs);
+    return;
+  }
   const output = outputs.find((v) => v.name === names.output)!;
   const imageHint =
     layout === 'sam-hwc'
@@ -80,13 +102,21 @@ const MASK_HINT =
   'the automatic generator needs the multimask tokens: export with return_single_mask=False (official export_onnx_model.py without --return-single-mask)';
 const DECODER_INPUT_HINT = 'the official SAM decoder export (segment-anything scripts/export_onnx_model.py) has these exact inputs';
 
+const SAM2_DECODER_HINT = 'samexporter\'s SAM 2 decoder (export_sam2.py, multimask_output=True) has these inputs, with a dynamic number of prompts and points';
+
 /** Static checks of a decoder's inputs and outputs; the probe run (checkDecoderAnswer) checks what stays symbolic. */
 export function checkDecoderContract(path: string, layout: DecoderLayout, inputs: readonly ValueInfo[], outputs: readonly ValueInfo[]): void {
+  const sam2 = layout === 'sam2' || layout === 'sam2-orig-size';
+  if (sam2) checkSam2Features('decoder', path, 'input', inputs);
   const wantIn: Expectation[] = [
-    { name: 'image_embeddings', ...EMBEDDING },
+    ...(sam2 ? [] : [{ name: 'image_embeddings', ...EMBEDDING }]),
     { name: 'point_coords', dims: ['*', 'N', 2], meaning: '(batch, points, xy)', hint: POINT_HINT },
     { name: 'point_labels', dims: ['*', 'N'], meaning: '(batch, points)', hint: POINT_HINT },
   ];
+  if (sam2) {
+    wantIn.push({ name: 'mask_input', dims: ['*', 1, 256, 256], hint: SAM2_DECODER_HINT }, { name: 'has_mask_input', dims: ['*'], hint: SAM2_DECODER_HINT });
+    if (layout === 'sam2-orig-size') wantIn.push({ name: 'orig_im_size', dims: [2], meaning: '(height, width)', hint: SAM2_DECODER_HINT, types: ['int32', 'int64', FLOAT] });
+  }
   if (layout === 'sam') {
     wantIn.push(
       { name: 'mask_input', dims: [1, 1, 256, 256], hint: DECODER_INPUT_HINT },
@@ -106,7 +136,8 @@ export function checkDecoderContract(path: string, layout: DecoderLayout, inputs
 
 /** The decoder outputs samstar reads: predicted IoU and 256² low-res logits. */
 export function decoderOutputNames(layout: DecoderLayout): [string, string] {
-  return layout === 'sam' ? ['iou_predictions', 'low_res_masks'] : ['scores', 'masks'];
+  if (layout === 'sam2') return ['iou_predictions', 'masks'];
+  return layout === 'sam' || layout === 'sam2-orig-size' ? ['iou_predictions', 'low_res_masks'] : ['scores', 'masks'];
 }
 
 /** 4 tokens (official: single-mask token 0, multimask tokens 1–3) or the 3 multimask tokens alone. */
@@ -129,6 +160,14 @@ export function checkDecoderAnswer(path: string, layout: DecoderLayout, batch: n
   if (masksDims[0] !== batch || iouDims[0] !== batch) {
     fail('decoder', path, `outputs came back for ${masksDims[0]} prompt(s) (${masksName} ${show(masksDims)}), expected ${batch}`, 'the decoder must answer one prompt per batch entry');
   }
+}
+
+/** A SAM 2 encoder's three outputs at run time (their declared shapes are symbolic in samexporter's exports). */
+export function checkSam2FeatureDims(path: string, got: readonly { name: string; dims: readonly number[] }[]): void {
+  got.forEach(({ name, dims }, i) => {
+    const want = SAM2_FEATURES[i].dims;
+    if (dims.length !== 4 || dims.some((d, k) => d !== want[k])) fail('encoder', path, `output "${name}" came back as ${show(dims)}, expected ${show(want)}`, SAM2_HINT);
+  });
 }
 
 /** The encoder's embedding at run time: catches what a symbolic output shape hid at load. */

@@ -6,8 +6,10 @@ import { SamstarError } from '../../util/errors.js';
 import { batchingWorks, probeEmbedding, withSymbolicBatch } from './decoder-batch.js';
 import { ortMessage, probeDecoder, type DecoderHandle } from './decoder-run.js';
 import { checkDecoderContract, checkEncoderContract } from './onnx-contract.js';
-import { detectDecoderLayout, detectEncoderLayout, type DecoderLayout, type EncoderLayout, type EncoderNames, type ValueInfo } from './onnx-layout.js';
+import { detectDecoderLayout, detectEncoderLayout, familyOf, type DecoderLayout, type EncoderLayout, type EncoderNames, type ModelFamily, type ValueInfo } from './onnx-layout.js';
 import { pruneToOutputs } from './prune-graph.js';
+import type { Device } from './devices.js';
+import { providerFailure, providerOptions } from './providers.js';
 
 export interface ModelFiles {
   readonly encoder: string;
@@ -29,11 +31,18 @@ export interface LoadedModel {
    * whatever the batch (checked at load, decoder-batch.ts); false: one prompt per call.
    */
   readonly batchDecoding: boolean;
+  /** SAM 1 geometry (pad to a square, padding point by the caller) or SAM 2's (stretch, padding point in-graph); from the layouts. */
+  readonly family: ModelFamily;
+  /** Where the sessions run and with how many intra-op threads (so a worker can rebuild the same model). */
+  readonly device: Device;
+  readonly intraOpThreads: number;
 }
 
 export interface SessionSettings {
   /** onnxruntime intra-op threads; 0 lets onnxruntime decide. Set explicitly so runs are reproducible in speed. */
   readonly intraOpThreads?: number;
+  /** Where onnxruntime runs the model (providers.ts); default cpu. */
+  readonly device?: Device;
   /**
    * Prune the SAM decoder to `iou_predictions` + `low_res_masks` (default true):
    * the full-size `masks` output is rebuilt on the host only where needed.
@@ -47,8 +56,8 @@ function valueInfos(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueI
   return meta.map((m) => ({ name: m.name, shape: m.isTensor ? [...m.shape] : [], type: m.isTensor ? m.type : 'non-tensor' }));
 }
 
-function sessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
-  return { intraOpNumThreads: settings.intraOpThreads ?? 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+function sessionOptions(settings: SessionSettings, path: string): ort.InferenceSession.SessionOptions {
+  return { intraOpNumThreads: settings.intraOpThreads ?? 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', ...providerOptions(settings.device ?? 'cpu', path) };
 }
 
 function notReadable(role: string, path: string, cause: unknown): SamstarError {
@@ -77,10 +86,13 @@ async function sha256File(path: string, role: string): Promise<string> {
  */
 async function openSession(path: string, role: 'encoder' | 'decoder', settings: SessionSettings): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(path, sessionOptions(settings));
+    return await ort.InferenceSession.create(path, sessionOptions(settings, path));
   } catch (cause) {
+    if (cause instanceof SamstarError) throw cause;
+    const device = providerFailure(settings.device ?? 'cpu', path, cause);
+    if (device) throw device;
     throw new SamstarError('MODEL_INVALID', `${role} model file ${path} is not a loadable ONNX model: ${ortMessage(cause)}`, {
-      hint: 'expected a SAM / MobileSAM / EdgeSAM ONNX export (with its .data file next to it when the weights are stored externally)',
+      hint: 'expected a SAM / MobileSAM / EdgeSAM / SAM 2 ONNX export (with its .data file next to it when the weights are stored externally)',
       cause,
     });
   }
@@ -113,12 +125,15 @@ export async function loadModel(files: ModelFiles, settings: SessionSettings = {
     const decIn = valueInfos(full.inputMetadata);
     const decOut = valueInfos(full.outputMetadata);
     const decoderLayout = detectDecoderLayout(files.decoder, decIn, decOut);
+    checkFamilies(files, encoderLayout, decoderLayout);
     checkDecoderContract(files.decoder, decoderLayout, decIn, decOut);
     // What the decoder really returns (symbolic output shapes hide a single-mask export).
-    await probeDecoder({ session: full, layout: decoderLayout, path: files.decoder }, probeEmbedding(), [{ x: 512.5, y: 512.5 }]);
+    await probeDecoder({ session: full, layout: decoderLayout, path: files.decoder }, probeEmbedding(familyOf(decoderLayout)), [{ x: 512.5, y: 512.5 }]);
 
-    const graph = decoderLayout === 'sam' && (settings.pruneDecoder ?? true) ? prunedBytes(decoderBytes) : decoderBytes;
-    let decoder = graph === decoderBytes ? full : ((await tryCreate(graph, settings)) ?? full);
+    // Layouts with a full-size `masks` output next to `low_res_masks` lose it (the host rebuilds what it needs).
+    const prunable = decoderLayout === 'sam' || decoderLayout === 'sam2-orig-size';
+    const graph = prunable && (settings.pruneDecoder ?? true) ? prunedBytes(decoderBytes) : decoderBytes;
+    let decoder = graph === decoderBytes ? full : ((await tryCreate(graph, settings, files.decoder)) ?? full);
     opened.push(decoder);
     let batchDecoding = false;
     if (settings.batchDecoding ?? true) {
@@ -130,11 +145,20 @@ export async function loadModel(files: ModelFiles, settings: SessionSettings = {
       }
     }
     for (const s of new Set(opened)) if (s !== encoder && s !== decoder) await s.release();
-    return { files, sha256: { encoder: encoderSha, decoder: decoderSha }, encoderLayout, encoderNames, decoderLayout, encoder, decoder, batchDecoding };
+    return { files, sha256: { encoder: encoderSha, decoder: decoderSha }, encoderLayout, encoderNames, decoderLayout, encoder, decoder, batchDecoding, family: familyOf(encoderLayout), device: settings.device ?? 'cpu', intraOpThreads: settings.intraOpThreads ?? 1 };
   } catch (error) {
     for (const s of new Set(opened)) await s.release().catch(() => undefined);
     throw error;
   }
+}
+
+/** A SAM 2 encoder feeds only a SAM 2 decoder (it also needs the high-resolution features), and a SAM 1-family encoder only a SAM 1-family decoder. */
+function checkFamilies(files: ModelFiles, encoder: EncoderLayout, decoder: DecoderLayout): void {
+  if (familyOf(encoder) === familyOf(decoder)) return;
+  const name = (layout: EncoderLayout | DecoderLayout): string => (familyOf(layout) === 'sam2' ? 'SAM 2' : 'SAM 1-family');
+  throw new SamstarError('MODEL_INVALID', `encoder ${files.encoder} is a ${name(encoder)} encoder (layout ${encoder}) but decoder ${files.decoder} is a ${name(decoder)} decoder (layout ${decoder})`, {
+    hint: 'pass the encoder and decoder exported from the same model',
+  });
 }
 
 /**
@@ -155,9 +179,9 @@ function prunedBytes(bytes: Uint8Array): Uint8Array {
  * `quiet`: onnxruntime's own error log is silenced, for the batching probe whose failure is an
  * expected answer (the errors still reach samstar as exceptions).
  */
-async function tryCreate(bytes: Uint8Array, settings: SessionSettings, quiet = false): Promise<ort.InferenceSession | null> {
+async function tryCreate(bytes: Uint8Array, settings: SessionSettings, path: string, quiet = false): Promise<ort.InferenceSession | null> {
   try {
-    return await ort.InferenceSession.create(bytes, { ...sessionOptions(settings), ...(quiet ? { logSeverityLevel: 4 as const } : {}) });
+    return await ort.InferenceSession.create(bytes, { ...sessionOptions(settings, path), ...(quiet ? { logSeverityLevel: 4 as const } : {}) });
   } catch {
     return null;
   }
@@ -171,7 +195,7 @@ async function batchedDecoder(bytes: Uint8Array, layout: DecoderLayout, path: st
   } catch {
     return null;
   }
-  const session = await tryCreate(rewritten, settings, true);
+  const session = await tryCreate(rewritten, settings, path, true);
   if (!session) return null;
   const handle: DecoderHandle = { session, layout, path };
   if (await batchingWorks(handle)) return session;

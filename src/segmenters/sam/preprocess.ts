@@ -1,6 +1,7 @@
 import type { Frame } from '../../image/frame.js';
 import { resizeBilinearUint8 } from '../../image/resize.js';
 import type { BoxXYXY } from '../../masks/types.js';
+import type { ModelFamily } from './onnx-layout.js';
 
 /** SAM 1 / MobileSAM input resolution (long side) and pixel statistics. */
 export const SAM_INPUT_SIZE = 1024;
@@ -77,8 +78,34 @@ export function preprocessHwc(frame: Frame, box: BoxXYXY): ModelInput {
   };
 }
 
-/** Prompt coordinates from crop pixels to the 1024 frame: x·new_w/w, y·new_h/h. */
-export function scaleCoords(x: number, y: number, cropWidth: number, cropHeight: number): [number, number] {
-  const size = preprocessShape(cropHeight, cropWidth);
+/**
+ * [1,3,1024,1024] for SAM 2: the crop stretched to the square (aspect ratio not
+ * kept, no padding; SAM2Transforms' Resize((1024, 1024))), then (rgb − mean) / std.
+ */
+export function preprocessStretched(frame: Frame, box: BoxXYXY): ModelInput {
+  const rgb = cropToRgbUint8(frame, box);
+  const n = SAM_INPUT_SIZE;
+  const resized = resizeBilinearUint8(rgb.data, rgb.width, rgb.height, 3, n, n);
+  const data = new Float32Array(3 * n * n);
+  for (let ch = 0; ch < 3; ch++) {
+    const mean = PIXEL_MEAN[ch];
+    const std = PIXEL_STD[ch];
+    const plane = ch * n * n;
+    for (let i = 0; i < n * n; i++) data[plane + i] = (resized[i * 3 + ch] - mean) / std;
+  }
+  return { data, dims: [1, 3, n, n], resized: { height: n, width: n } };
+}
+
+/** Where a crop lies in the model's 1024 frame: long side 1024 with the aspect ratio kept (SAM 1), or the whole square (SAM 2). */
+export function modelFrameShape(height: number, width: number, family: ModelFamily = 'sam1'): { height: number; width: number } {
+  return family === 'sam2' ? { height: SAM_INPUT_SIZE, width: SAM_INPUT_SIZE } : preprocessShape(height, width);
+}
+
+/**
+ * Prompt coordinates from crop pixels to the 1024 frame: x·new_w/w, y·new_h/h
+ * (SAM 2: x·1024/w and y·1024/h, each axis on its own, as its transform_coords).
+ */
+export function scaleCoords(x: number, y: number, cropWidth: number, cropHeight: number, family: ModelFamily = 'sam1'): [number, number] {
+  const size = modelFrameShape(cropHeight, cropWidth, family);
   return [x * (size.width / cropWidth), y * (size.height / cropHeight)];
 }

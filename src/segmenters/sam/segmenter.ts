@@ -8,9 +8,10 @@ import type { CropBox } from './grid.js';
 import { affectsProposals, samKnobSpace } from './knob-specs.js';
 import { bundledModelFiles, defaultModelName } from './bundled-models.js';
 import { loadModel, type LoadedModel, type ModelFiles } from './onnx-model.js';
+import type { Device } from './devices.js';
 import { buildProposal, proposalBytes, type Proposal } from './proposal.js';
 import { SummaryProposalSource, type CropProposals } from './proposal-source.js';
-import { decodePrompts, encodeCrop, type DecoderAnswer, type Embedding } from './propose.js';
+import { bestToken, decodePrompts, encodeCrop, refineMasks, type DecoderAnswer, type Embedding } from './propose.js';
 import { blobOptionsOf, planPrompts, type CropPlan } from './prompts.js';
 import { BlobDetector } from '../../image/blob-detector.js';
 import type { Blob } from '../../image/blobs.js';
@@ -20,6 +21,8 @@ export interface SamSegmenterOptions {
   /** Encoder + decoder ONNX files; the default bundled model (defaultModelFiles) when absent. */
   readonly files?: ModelFiles;
   readonly intraOpThreads?: number;
+  /** Where onnxruntime runs the model (default cpu; providers.ts). */
+  readonly device?: Device;
   /** Decode many prompts per decoder call where the graph allows it (default true; onnx-model.ts). */
   readonly batchDecoding?: boolean;
   /** Byte budgets of the stage caches. */
@@ -33,6 +36,15 @@ export interface SamSegmenterOptions {
   readonly promptCacheBytes?: number;
   /** Called after each decoder batch during the propose stage. */
   readonly onDecodeProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Which of a prompt's three proposals go on to the filter stage: all of them,
+ * or (SAM 2, multimask_output off) the best-scored one; `perPrompt` counts them.
+ */
+function tokensKept(values: KnobValues): { perPrompt: number; pick: (iou: ArrayLike<number>) => number[] } {
+  if (values.multimask_output === 'off') return { perPrompt: 1, pick: (iou) => [bestToken(Float32Array.from(iou))] };
+  return { perPrompt: 3, pick: () => [0, 1, 2] };
 }
 
 /** The hand-written bundled model (samstar-ref, not SAM): tiny and instant, what the tests run the pipeline on. */
@@ -53,7 +65,8 @@ export function defaultModelFiles(): ModelFiles {
  */
 export class SamSegmenter implements Segmenter {
   readonly name = 'sam';
-  readonly knobs: KnobSpace = samKnobSpace();
+  /** SAM 1's knobs, or SAM 2's (its defaults, plus multimask_output and use_m2m) for a SAM 2 model. */
+  readonly knobs: KnobSpace;
   private readonly embeddings: LruCache<Embedding>;
   private readonly proposals: LruCache<SummaryProposalSource>;
   private readonly results = new LruCache<Segmentation>(4096, () => 1);
@@ -62,11 +75,13 @@ export class SamSegmenter implements Segmenter {
   private readonly promptAnswers: LruCache<readonly Proposal[]> | undefined;
   /** Prompts decoded by the model, and prompts answered from the per-prompt cache, since load. */
   readonly decoderCounts = { decoded: 0, reused: 0 };
+  private released = false;
 
   private constructor(
     readonly model: LoadedModel,
     private readonly options: SamSegmenterOptions,
   ) {
+    this.knobs = samKnobSpace(model.family);
     this.embeddings = new LruCache<Embedding>(options.embeddingCacheBytes ?? 256 * 2 ** 20, (e) => e.byteLength);
     this.proposals = new LruCache<SummaryProposalSource>(options.proposalCacheBytes ?? 1024 * 2 ** 20, (s) => s.bytes);
     const promptBytes = options.promptCacheBytes ?? 512 * 2 ** 20;
@@ -74,7 +89,7 @@ export class SamSegmenter implements Segmenter {
   }
 
   static async load(options: SamSegmenterOptions = {}): Promise<SamSegmenter> {
-    const model = await loadModel(options.files ?? defaultModelFiles(), { intraOpThreads: options.intraOpThreads, batchDecoding: options.batchDecoding });
+    const model = await loadModel(options.files ?? defaultModelFiles(), { intraOpThreads: options.intraOpThreads, device: options.device, batchDecoding: options.batchDecoding });
     return new SamSegmenter(model, options);
   }
 
@@ -113,8 +128,8 @@ export class SamSegmenter implements Segmenter {
       instances,
       knobs: values,
       timings: { ...timings, filter: filterMs, total: performance.now() - started },
-      // Every prompt yields SAM's three multimask proposals: prompts = proposals / 3 (the compute cost the `prompts` reward term reads).
-      stats: { ...stats, prompts: stats.proposals / 3 },
+      // Every prompt yields SAM's three multimask proposals (one with SAM 2's multimask_output off): the compute cost the `prompts` reward term reads.
+      stats: { ...stats, prompts: stats.proposals / tokensKept(values).perPrompt },
     };
     this.results.set(resultKey, segmentation);
     return segmentation;
@@ -176,7 +191,9 @@ export class SamSegmenter implements Segmenter {
           embedding = await this.embedding(frame, plan.crop);
           cropEncodeMs += performance.now() - t0;
         }
-        return decodePrompts(this.model, embedding, indices.map((p) => plan.prompts[p]), plan.width, plan.height);
+        const prompts = indices.map((p) => plan.prompts[p]);
+        const answers = await decodePrompts(this.model, embedding, prompts, plan.width, plan.height);
+        return values.use_m2m === 'on' ? refineMasks(this.model, embedding, prompts, answers, plan.width, plan.height) : answers;
       };
       for (let start = 0; start < plan.prompts.length; start += batch) {
         const end = Math.min(plan.prompts.length, start + batch);
@@ -197,11 +214,14 @@ export class SamSegmenter implements Segmenter {
     if (cached) return { source: cached, timings: {} };
     const perCrop: Proposal[][] = [];
     const taps = new Map<number, ReturnType<typeof cropTaps>>();
-    const tapsOf = (plan: CropPlan, c: number) => taps.get(c) ?? taps.set(c, cropTaps(plan.width, plan.height)).get(c)!;
+    const tapsOf = (plan: CropPlan, c: number) => taps.get(c) ?? taps.set(c, cropTaps(plan.width, plan.height, this.model.family)).get(c)!;
+    // m2m answers differ from plain ones: they are cached apart.
+    const m2m = values.use_m2m === 'on' ? '|m2m' : '';
+    const kept = tokensKept(values);
     const { plans, timings } = await this.forEachBatch(frame, values, async (plan, c, indices, decode) => {
       const keyOf = (p: number): string => {
         const prompt = plan.prompts[p];
-        return `${frame.hash}|${plan.crop.box.join(',')}|${prompt.x},${prompt.y}|${prompt.box?.join(',') ?? ''}`;
+        return `${frame.hash}|${plan.crop.box.join(',')}|${prompt.x},${prompt.y}|${prompt.box?.join(',') ?? ''}${m2m}`;
       };
       // Prompts seen before on this frame and crop come from the per-prompt cache; the rest go to the decoder together.
       // A prompt repeated within the batch is decoded once, like a cache hit.
@@ -232,7 +252,10 @@ export class SamSegmenter implements Segmenter {
       this.decoderCounts.reused += indices.length - missing.length;
       // The same answer under this set's crop and prompt indices (the summaries are shared, never copied).
       perCrop[c] ??= [];
-      for (const p of indices) for (const q of answers.get(keyOf(p))!) perCrop[c].push(q.crop === c && q.prompt === p ? q : { ...q, crop: c, prompt: p });
+      for (const p of indices) {
+        const three = answers.get(keyOf(p))!;
+        for (const q of kept.pick(three.map((t) => t.iou))) perCrop[c].push(three[q].crop === c && three[q].prompt === p ? three[q] : { ...three[q], crop: c, prompt: p });
+      }
     });
     const crops: CropProposals[] = plans.map((plan, c) => ({ crop: { box: plan.crop.box }, taps: tapsOf(plan, c), proposals: perCrop[c] ?? [] }));
     const source = new SummaryProposalSource(frame.width, frame.height, crops);
@@ -250,9 +273,10 @@ export class SamSegmenter implements Segmenter {
     const proposals: DirectProposal[] = [];
     const { plans } = await this.forEachBatch(frame, values, async (plan, c, indices, decode) => {
       const answers = await decode(indices);
-      const taps = cropTaps(plan.width, plan.height);
+      const taps = cropTaps(plan.width, plan.height, this.model.family);
+      const kept = tokensKept(values);
       indices.forEach((prompt, i) => {
-        for (let t = 0; t < 3; t++) {
+        for (const t of kept.pick(answers[i].iou)) {
           const plane = answers[i].lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES);
           proposals.push({ crop: c, iou: answers[i].iou[t], point: [plan.prompts[prompt].x, plan.prompts[prompt].y], logits: fullCropLogits(plane, taps) });
         }
@@ -275,6 +299,9 @@ export class SamSegmenter implements Segmenter {
     this.promptAnswers?.clear();
     this.blobs.clear();
     this.results.clear();
+    // Releasing an ONNX session twice throws: a second dispose (a caller's finally after another's) is a no-op.
+    if (this.released) return;
+    this.released = true;
     await this.model.encoder.release();
     await this.model.decoder.release();
   }

@@ -1,3 +1,4 @@
+import type { ModelFamily } from './onnx-layout.js';
 import { SAM_INPUT_SIZE, preprocessShape } from './preprocess.js';
 
 /** Side of the decoder's low-resolution mask logits. */
@@ -70,7 +71,29 @@ export interface CropTaps {
   readonly y: AxisTaps;
 }
 
-export function cropTaps(width: number, height: number): CropTaps {
+/**
+ * Taps for one axis of SAM 2's post-processing: one bilinear step 256 → `outSize`
+ * (F.interpolate, align_corners=False, no antialias; SAM2Transforms.postprocess_masks).
+ * The two taps are stored as four (the second of each pair with weight 0) so
+ * that every path reads the same 4-tap layout as SAM 1's two-step taps.
+ */
+export function directAxisTaps(outSize: number): AxisTaps {
+  const index = new Int32Array(outSize * 4);
+  const weight = new Float64Array(outSize * 4);
+  const lowest = new Int32Array(outSize);
+  const highest = new Int32Array(outSize);
+  for (let o = 0; o < outSize; o++) {
+    const s = halfPixelSource(o, LOW_RES, outSize);
+    index.set([s.i0, s.i0, s.i1, s.i1], o * 4);
+    weight.set([1 - s.f, 0, s.f, 0], o * 4);
+    lowest[o] = s.i0;
+    highest[o] = s.i1;
+  }
+  return { size: outSize, index, weight, lowest, highest };
+}
+
+export function cropTaps(width: number, height: number, family: ModelFamily = 'sam1'): CropTaps {
+  if (family === 'sam2') return { width, height, x: directAxisTaps(width), y: directAxisTaps(height) };
   const pre = preprocessShape(height, width);
   return { width, height, x: axisTaps(width, pre.width), y: axisTaps(height, pre.height) };
 }

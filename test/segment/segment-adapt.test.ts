@@ -1,0 +1,61 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { compileReward, evaluateReward, parseRewardConfig } from '../../rewards/index.js';
+import { command as segmentCommand } from '../../src/cli/commands/segment.js';
+import { writeSynthDataset } from '../../src/data/synth-files.js';
+import { loadFrame } from '../../src/image/load.js';
+import { BlobSegmenter } from '../../src/segmenters/blobs/segmenter.js';
+import { captureOutput } from '../fixtures/capture-output.js';
+
+const REWARD = {
+  measure: { foreground: 'bright' },
+  terms: { coverage: { type: 'coverage' }, overlap: { type: 'overlap' } },
+  total: 'coverage - overlap',
+};
+
+/** `samstar segment --adapt`: each frame's knobs refined by its reward, the search recorded in NAME.json. */
+describe('segment --adapt', () => {
+  let dir: string;
+  let images: string[];
+  let reward: string;
+  const segment = segmentCommand.handler as (args: unknown) => Promise<void>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'samstar-segment-adapt-'));
+    images = (await writeSynthDataset(join(dir, 'data'), { frames: 2, width: 96, height: 96, count: 10, diameter: { median: 9, sigma: 0.1 } }, 5)).images;
+    reward = join(dir, 'reward.yaml');
+    writeFileSync(reward, stringify(REWARD));
+  });
+
+  it('writes the chosen knobs and the search per frame, never below the starting knobs by the reward', async () => {
+    const out = join(dir, 'seg');
+    const start = { blob_threshold: 14, radius_scale: 0.6 };
+    await captureOutput(() => segment({ images, out, segmenter: 'blobs', knobs: JSON.stringify(start), adapt: true, reward, 'adapt-budget': 6, 'adapt-sigma': 0.5, _: [], $0: 'samstar' }));
+    const scorer = compileReward(parseRewardConfig(REWARD, 'test'));
+    const segmenter = new BlobSegmenter();
+    for (const image of images) {
+      const stem = image.split('/').pop()!.replace(/\.png$/, '');
+      const record = JSON.parse(readFileSync(join(out, `${stem}.json`), 'utf8')) as { knobs: Record<string, unknown>; adapt: { knobs: Record<string, number>; total: number; start: number; evaluations: number; trace: { tuned: Record<string, number>; total: number }[] } };
+      expect(record.adapt.evaluations).toBe(6);
+      expect(record.adapt.trace).toHaveLength(6);
+      // The policy's (here --knobs') start is always among the evaluations (the first frame starts there; later ones also try the previous frame's winner).
+      expect(record.adapt.trace.map((t) => t.tuned.blob_threshold)).toContain(14);
+      expect(record.adapt.total).toBeGreaterThanOrEqual(record.adapt.start);
+      // The knobs written are the winner's, and scoring them again gives the recorded reward.
+      expect(record.knobs.blob_threshold).toBe(record.adapt.knobs.blob_threshold);
+      const frame = await loadFrame(image);
+      expect(evaluateReward(scorer, await segmenter.segment(frame, record.knobs as Record<string, string | number>), { frame }).total).toBeCloseTo(record.adapt.total, 12);
+    }
+    // The start was poor on purpose (a high threshold, small disks): adaptation moved away from it.
+    const first = JSON.parse(readFileSync(join(out, readdirSync(out).find((f) => f.endsWith('.json'))!), 'utf8')) as { adapt: { total: number; start: number } };
+    expect(first.adapt.total).toBeGreaterThan(first.adapt.start);
+  });
+
+  it('refuses adaptation flags without --adapt, and --adapt without a reward', async () => {
+    await expect(segment({ images, out: join(dir, 'x'), segmenter: 'blobs', 'adapt-ms': 100, adapt: false, _: [], $0: 'samstar' })).rejects.toThrow(/--adapt-ms sets online adaptation: add --adapt/);
+    await expect(segment({ images, out: join(dir, 'y'), segmenter: 'blobs', adapt: true, _: [], $0: 'samstar' })).rejects.toThrow(/--adapt maximises a reward: give --reward CONFIG/);
+  });
+});
