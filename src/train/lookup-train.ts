@@ -41,7 +41,16 @@ export interface LookupTrainOptions {
 
 export interface LookupTrainSummary {
   readonly kind: 'lookup';
-  readonly frames: { readonly frame: string; readonly study: string; readonly best: Record<string, unknown> | null; readonly total: number | null; readonly default: number | null }[];
+  readonly frames: {
+    readonly frame: string;
+    readonly study: string;
+    /** The frame's target knobs (tuned ones): the search's best, or the defaults where they scored higher. */
+    readonly best: Record<string, unknown> | null;
+    readonly total: number | null;
+    readonly default: number | null;
+    /** Where `best` came from. */
+    readonly source: 'search' | 'default' | null;
+  }[];
   /** Mean over frames of each frame's best total, and of the default knobs' total. */
   readonly meanBest: number | null;
   readonly meanDefault: number | null;
@@ -93,8 +102,20 @@ export async function trainLookupPolicy(task: ResolvedTask, options: LookupTrain
       const result = await train(subTask, { out: dir, resume: existsSync(join(dir, 'study.sqlite')), signal: options.signal, segmenter, workers: options.workers, labelScores: false });
       options.onFrameDone?.(i, result);
       evaluations += result.summary.evaluations;
-      const best = result.summary.best;
-      frames.push({ frame, study: join(dir, 'study.sqlite'), best: best ? { ...best.knobs } : null, total: best?.total ?? null, default: result.summary.default?.total ?? null });
+      // A small per-frame budget can end below the default knobs (evaluated first, but not a candidate
+      // of the search): then the defaults are that frame's target, so the policy never learns a worse one.
+      const found = result.summary.best;
+      const fallback = result.summary.default;
+      const useDefault = fallback !== null && Number.isFinite(fallback.total) && (!found || fallback.total > found.total);
+      const best = useDefault ? fallback : found;
+      frames.push({
+        frame,
+        study: join(dir, 'study.sqlite'),
+        best: best ? { ...best.knobs } : null,
+        total: best?.total ?? null,
+        default: fallback?.total ?? null,
+        source: best ? (useDefault ? 'default' : 'search') : null,
+      });
       if (result.run.status === 'interrupted') {
         interrupted = true;
         break;
@@ -143,7 +164,7 @@ export async function trainLookupPolicy(task: ResolvedTask, options: LookupTrain
 /** One line per frame and the means: what `samstar train --per-frame` prints. */
 export function formatLookupSummary(summary: LookupTrainSummary): string {
   const fmt = (v: number | null): string => (v === null ? '—' : v.toFixed(4));
-  const lines = summary.frames.map((f) => `  ${frameRefStem(f.frame)}: best ${fmt(f.total)} (default ${fmt(f.default)}) ${f.best ? JSON.stringify(f.best) : ''}`);
+  const lines = summary.frames.map((f) => `  ${frameRefStem(f.frame)}: ${f.source === 'default' ? 'the default knobs' : 'best'} ${fmt(f.total)} (default ${fmt(f.default)}) ${f.best ? JSON.stringify(f.best) : ''}`);
   return [
     `per-frame optimisation on ${summary.frames.length} frame(s), ${summary.evaluations} evaluations: mean best ${fmt(summary.meanBest)} vs default ${fmt(summary.meanDefault)}`,
     ...lines,

@@ -52,7 +52,8 @@ describe('per-frame optimisation → lookup policy', () => {
     expect(result.status).toBe('finished');
     expect(result.summary.frames).toHaveLength(2);
     expect(result.summary.evaluations).toBe(18);
-    for (const f of result.summary.frames) expect(Number.isFinite(f.total)).toBe(true);
+    // Each frame's target is never below its default knobs (the defaults win where the search found nothing better).
+    for (const f of result.summary.frames) expect(f.total!).toBeGreaterThanOrEqual(f.default!);
     expect(existsSync(join(out, 'frames'))).toBe(true);
     const [small, large] = result.summary.frames.map((f) => Number(f.best!.blob_sigma_max));
     expect(large).toBeGreaterThan(small);
