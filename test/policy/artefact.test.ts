@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PpoAgent } from '../../agents/policy/ppo.js';
 import { generateSynthSeries, type SynthFrame } from '../../src/data/synth.js';
-import { FEATURE_NAMES, FEATURE_VERSION, frameFeatures } from '../../src/image/features.js';
+import { FEATURE_NAMES, FEATURE_VERSION, FEATURE_VERSION_V1, featureSpec, frameFeatures } from '../../src/image/features.js';
 import { POLICY_FILE, Policy, policyMismatches, readPolicyManifest, writeNetworkPolicy, writeStaticPolicy, type PolicyManifest } from '../../src/policy/index.js';
 import { blobKnobSpace } from '../../src/segmenters/blobs/knob-specs.js';
 import type { KnobSpec } from '../../src/segmenters/knobs.js';
@@ -96,6 +96,21 @@ describe('policy artefact', () => {
     }
     // Different frames, different knobs.
     expect(first.choose(frames[0].frame, sam.knobs).tuned).not.toEqual(first.choose(frames[2].frame, sam.knobs).tuned);
+  });
+
+  it('a network policy trained on frame features version 1 still deploys: it is fed version-1 features', async () => {
+    const v1 = featureSpec(FEATURE_VERSION_V1);
+    expect(v1.names.length).toBeLessThan(FEATURE_NAMES.length);
+    const agent = new PpoAgent(v1.names.length, tunedSpecs.length, 5, { logStdInit: -0.5 });
+    const features = frames.map((f) => frameFeatures(f.frame, FEATURE_VERSION_V1));
+    agent.fitNormalizer(features);
+    const dir = join(root, 'network-v1');
+    await writeNetworkPolicy(dir, { agent, segmenter: 'sam', knobSpace: tunedSpecs, fixed: {}, features: v1, provenance });
+    const policy = await Policy.load(dir, { segmenter: sam });
+    for (const [i, f] of frames.entries()) expect(policy.choose(f.frame, sam.knobs).x).toEqual(agent.act(features[i], { deterministic: true }).action);
+    // A version this build does not know is refused, naming the versions it computes.
+    editManifest(dir, (m) => ((m.features as { version: string }).version = 'samstar-frame-features-v9'));
+    expect((await errorOf(() => Policy.load(dir, { segmenter: sam }))).message).toMatch(/trained on "samstar-frame-features-v9", this samstar computes "samstar-frame-features-v1", "samstar-frame-features-v2"/);
   });
 
   it('says exactly what does not fit: unknown knob, bounds, kind, fixed values, segmenter, feature version and names', async () => {
