@@ -42,7 +42,7 @@ import { compileReward, evaluateReward, loadRewardConfig, parseRewardConfig, typ
 import { featureSpec, FEATURE_VERSION_V2, frameFeatures } from '../src/image/features.js';
 import type { Frame } from '../src/image/frame.js';
 import { frameFromPixels } from '../src/image/load.js';
-import { parseYoloBoxes, type BoxTruth } from '../src/measure/boxes.js';
+import { readYoloBoxes, type BoxTruth } from '../src/measure/boxes.js';
 import { OnlineAdapter } from '../src/policy/adapt.js';
 import { fitLookup, lookupX } from '../src/policy/lookup.js';
 import { BlobSegmenter } from '../src/segmenters/blobs/segmenter.js';
@@ -95,9 +95,7 @@ async function loadImage(name: string, maxSide: number): Promise<{ frame: Frame;
     const small = await sharp(path).greyscale().resize(w, h, { kernel: 'cubic', fit: 'fill' }).raw().toBuffer();
     frame = frameFromPixels({ source: `${path} (1/${factor})`, width: w, height: h, channels: 1, data: new Uint8Array(small) });
   }
-  const { readFile } = await import('node:fs/promises');
-  const text = await readFile(join(DATA, 'boxes', name.replace(/\.[^.]+$/, '.txt')), 'utf8');
-  return { frame, full, truth: parseYoloBoxes(text, frame.width, frame.height, name) };
+  return { frame, full, truth: await readYoloBoxes(join(DATA, 'boxes', name.replace(/\.[^.]+$/, '.txt')), frame.width, frame.height) };
 }
 
 async function evaluateGrid(segmenter: BlobSegmenter, frame: Frame, truth: BoxTruth, reward: CompiledReward, f1: CompiledReward): Promise<Cell[]> {
@@ -192,26 +190,21 @@ export async function run(args: string[]): Promise<void> {
   const staticKey = [...meanReward.entries()].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
   const cellOf = (r: ImageResult, key: string): Cell => r.cells.find((c) => cellKey(c) === key)!;
 
-  // Lookup policy: each tuning image's best cell by reward.
-  const table = fitLookup({
-    featureNames: spec.names,
-    k: 3,
-    rows: tune.map((r) => {
-      const best = r.cells.reduce((a, b) => (b.reward > a.reward ? b : a));
-      return { frame: r.name, features: r.features, reward: best.reward, x: TUNED.toNormalised({ blob_polarity: best.polarity, blob_sigma_min: best.range[0], blob_threshold: best.threshold }) };
-    }),
-  });
-
-  // For contrast: the same lookup policy fitted on the tuning images' best cells by F1 (their labels; the test images stay unseen):
-  // how far per-frame knobs carry over by the features when the per-frame targets are right.
-  const labelled = fitLookup({
-    featureNames: spec.names,
-    k: 3,
-    rows: tune.map((r) => {
-      const best = r.cells.reduce((a, b) => (b.f1 > a.f1 ? b : a));
-      return { frame: r.name, features: r.features, reward: best.f1, x: TUNED.toNormalised({ blob_polarity: best.polarity, blob_sigma_min: best.range[0], blob_threshold: best.threshold }) };
-    }),
-  });
+  // A lookup policy from each tuning image's best cell by `score`.
+  const lookupBy = (score: (c: Cell) => number) =>
+    fitLookup({
+      featureNames: spec.names,
+      k: 3,
+      rows: tune.map((r) => {
+        const best = r.cells.reduce((a, b) => (score(b) > score(a) ? b : a));
+        return { frame: r.name, features: r.features, reward: score(best), x: TUNED.toNormalised({ blob_polarity: best.polarity, blob_sigma_min: best.range[0], blob_threshold: best.threshold }) };
+      }),
+    });
+  // The policy: targets by the label-free reward.
+  const table = lookupBy((c) => c.reward);
+  // For contrast: targets by F1 (the tuning images' labels; the test images stay unseen), to show how far
+  // per-frame knobs carry over by the features when the per-frame targets are right.
+  const labelled = lookupBy((c) => c.f1);
 
   const rows: { name: string; default: number; static: number; policy: number; adapt: number; oracle: number; labelled: number; adaptMs: number }[] = [];
   for (const r of test) {

@@ -67,15 +67,11 @@ export function computeScaleFeatures(image: GreyImage, noiseSigma: number): numb
   const responses = scaleNormalisedLog(working, SCALE_SIGMAS.map((s) => s / factor), prior);
   const noise = Math.max(NOISE_FLOOR, noiseSigma);
   const energy: number[] = [];
-  const bright: number[] = [];
-  const dark: number[] = [];
   const median: number[] = [];
   for (const r of responses) {
     const q = absQuantiles(r.response.data);
-    energy.push(q.absP99 / noise);
-    bright.push(q.brightP99);
-    dark.push(q.darkP99);
-    median.push(q.absP50);
+    energy.push(q.p99 / noise);
+    median.push(q.p50);
   }
   // White noise of σn per pixel gives σ²∇²(G_σ∗n) a standard deviation of σn / (σ√(2π)) (σ in pixels of the same image).
   const floors = SCALE_SIGMAS.map((s) => (PEAK_Z * noise) / (s * Math.sqrt(2 * Math.PI)));
@@ -227,37 +223,23 @@ function weightedQuantile(sorted: readonly { value: number; weight: number }[], 
   return sorted[sorted.length - 1].value;
 }
 
-/** 99th percentiles of −response (bright), +response (dark) and |response|, and the median |response|, from histograms. */
-function absQuantiles(response: Float32Array): { brightP99: number; darkP99: number; absP99: number; absP50: number } {
+/** 99th percentile and median of |response|, from one 4096-bin histogram over [0, max |response|]. */
+function absQuantiles(response: Float32Array): { p99: number; p50: number } {
   const n = response.length;
   let max = 0;
   for (let i = 0; i < n; i++) {
     const a = Math.abs(response[i]);
     if (a > max) max = a;
   }
-  if (!(max > 0)) return { brightP99: 0, darkP99: 0, absP99: 0, absP50: 0 };
+  if (!(max > 0)) return { p99: 0, p50: 0 };
   const bins = 4096;
   const scale = (bins - 1e-9) / max;
-  const pos = new Int32Array(bins);
-  const neg = new Int32Array(bins);
-  for (let i = 0; i < n; i++) {
-    const v = response[i];
-    if (v >= 0) pos[(v * scale) | 0]++;
-    else neg[(-v * scale) | 0]++;
-  }
-  const abs = new Int32Array(bins);
-  for (let b = 0; b < bins; b++) abs[b] = pos[b] + neg[b];
-  // The same rank as a 99th percentile of the whole frame, counted from the top of each side.
-  const rank = 0.01 * n;
-  return {
-    brightP99: quantileFromTop(neg, rank) / scale,
-    darkP99: quantileFromTop(pos, rank) / scale,
-    absP99: quantileFromTop(abs, rank) / scale,
-    absP50: quantileFromTop(abs, 0.5 * n) / scale,
-  };
+  const hist = new Int32Array(bins);
+  for (let i = 0; i < n; i++) hist[(Math.abs(response[i]) * scale) | 0]++;
+  return { p99: quantileFromTop(hist, 0.01 * n) / scale, p50: quantileFromTop(hist, 0.5 * n) / scale };
 }
 
-/** The value (in bins) below which all but `rank` counts lie, interpolated inside a bin; 0 when the side holds fewer. */
+/** The value (in bins) below which all but `rank` counts lie, interpolated inside a bin. */
 function quantileFromTop(hist: Int32Array, rank: number): number {
   let cumulative = 0;
   for (let b = hist.length - 1; b >= 0; b--) {

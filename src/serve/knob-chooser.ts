@@ -65,7 +65,8 @@ export async function loadKnobChooser(input: ChooserInput, segmenterName: string
  */
 export class PolicyKnobChooser implements KnobChooser {
   private constructor(
-    private readonly policy: Policy,
+    /** The loaded policy (serve --adapt reads its adaptation settings and training reward). */
+    readonly policy: Policy,
     private readonly space: KnobSpace,
   ) {}
 
@@ -87,7 +88,7 @@ export class PolicyKnobChooser implements KnobChooser {
       fixed: { ...m.fixed },
       // A static policy's knobs; a network policy chooses them per frame from these features.
       ...(m.kind === 'static' ? { knobs: this.space.resolve({ ...m.fixed, ...(m.knobs ?? {}) }, `policy ${m.id}`) } : { features: [...m.features.names] }),
-      ...(m.adaptive ? { adaptive: true, note: 'online adaptation (samstar watch --adapt) is not run by samstar serve: the policy\'s own choice is used' } : {}),
+      ...(m.adaptive ? { adaptive: true, note: 'the policy asks for online adaptation: samstar serve runs it only with --adapt' } : {}),
     };
   }
 

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { featureSpec, frameFeatures } from '../image/features.js';
-import { loadFrame } from '../image/load.js';
-import { frameRefStem } from '../image/load.js';
+import { frameRefStem, loadFrame } from '../image/load.js';
 import { fitLookup, DEFAULT_LOOKUP_FEATURES } from '../policy/lookup.js';
 import { writeLookupPolicy } from '../policy/policy.js';
 import { KnobSpace } from '../segmenters/knobs.js';

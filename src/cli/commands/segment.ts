@@ -3,6 +3,8 @@ import { adaptOptions, buildAdapter, type AdaptArgs } from '../adapt-options.js'
 import { imageChoice, imageOptions, noMasksHint, type ImageArgs } from '../image-options.js';
 import { runtimeChoice, runtimeOptions, type RuntimeArgs } from '../runtime-options.js';
 import { SEGMENTER_NAMES } from '../../segmenters/registry.js';
+import type { Frame } from '../../image/frame.js';
+import type { KnobValues } from '../../segmenters/knobs.js';
 import { SamstarError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 
@@ -72,9 +74,8 @@ export const command: CommandModule<object, SegmentArgs> = {
     const tables = new RunTables({ csv: args.csv, coco: args.coco });
     const segmenter = await loadSegmenter(segmenterName, { encoder: args.encoder, decoder: args.decoder, ...runtimeChoice(args) });
     try {
+      const policy = args.policy ? await (await import('../../policy/policy.js')).Policy.load(args.policy, { segmenter }) : undefined;
       // --adapt: each frame's knobs (the policy's choice, or --knobs) refined by a short search on the frame's reward.
-      const { Policy } = await import('../../policy/policy.js');
-      const policy = args.policy ? await Policy.load(args.policy, { segmenter }) : undefined;
       const adapter = await buildAdapter(args, { segmenter, policy });
       const segmentFrame = adapter
         ? async (frame: Parameters<typeof adapter.adapt>[0], knobs: Parameters<typeof adapter.adapt>[1]) => {
@@ -85,46 +86,27 @@ export const command: CommandModule<object, SegmentArgs> = {
             };
           }
         : undefined;
+      // The knobs per frame: the policy's choice (checked against this segmenter by Policy.load above,
+      // before any image is read), or one setting validated now so that a typo fails fast, naming the knob.
+      const provenance: Record<string, unknown> = { segmenter: segmenter.name, model: segmenter instanceof SamSegmenter ? segmenter.describeModel() : null };
+      let knobsFor: (frame: Frame) => KnobValues;
+      let decisionNote = (_input: string): string => '';
       if (policy) {
-        // Checked against this segmenter before any image is read (Policy.load above): every mismatch in one error.
-        const model = segmenter instanceof SamSegmenter ? segmenter.describeModel() : null;
-        const progress = createProgress('segment', args.images.length, { enabled: args.images.length > 1, fields: '{name}' });
         const decisions = new Map<string, number>();
-        const results = await segmentFiles({
-          inputs: args.images,
-          outDir: args.out,
-          segmenter,
-          ...images,
-          tables,
-          knobsFor: (frame) => {
-            const choice = policy.choose(frame, segmenter.knobs);
-            decisions.set(frame.source, choice.ms);
-            return choice.knobs;
-          },
-          ...(segmentFrame ? { segmentFrame } : {}),
-          provenance: { segmenter: segmenter.name, model, policy: policy.describe() },
-          onItem: (done, r) => {
-            progress.update(done, { name: r.input });
-            if (!r.ok) process.stderr.write(`\nsamstar: skipped ${r.input}: ${r.error}\n`);
-          },
-        });
-        progress.stop();
-        for (const r of results) {
-          if (r.ok) process.stdout.write(`${r.input}: ${r.count} masks in ${r.ms!.toFixed(0)} ms (policy ${policy.id}: decision ${(decisions.get(r.input) ?? 0).toFixed(2)} ms) → ${r.outputs!.json}\n`);
-        }
-        await finishRun(results, tables, segmenter.name);
-        const failed = results.filter((r) => !r.ok);
-        if (failed.length > 0) {
-          throw new SamstarError('IMAGE_UNREADABLE', `${failed.length} of ${results.length} images failed: ${failed.map((f) => f.input).join(', ')}`, { hint: 'the outputs of the other images were written' });
-        }
-        return;
+        knobsFor = (frame) => {
+          const choice = policy.choose(frame, segmenter.knobs);
+          decisions.set(frame.source, choice.ms);
+          return choice.knobs;
+        };
+        decisionNote = (input) => ` (policy ${policy.id}: decision ${(decisions.get(input) ?? 0).toFixed(2)} ms)`;
+        provenance.policy = policy.describe();
+      } else {
+        const { knobInputOrPick } = await import('../../train/pareto-file.js');
+        const input = (await knobInputOrPick(args.knobs, args.pick)) ?? (args.knobs ? await readKnobInput(args.knobs) : { values: {}, source: '--knobs' });
+        if (args.prompts) input.values.prompts = args.prompts;
+        const knobs = segmenter.knobs.resolve(input.values, input.source);
+        knobsFor = () => knobs;
       }
-      // Validate knobs before touching any image: a typo fails fast, naming the knob.
-      const { knobInputOrPick } = await import('../../train/pareto-file.js');
-      const input = (await knobInputOrPick(args.knobs, args.pick)) ?? (args.knobs ? await readKnobInput(args.knobs) : { values: {}, source: '--knobs' });
-      if (args.prompts) input.values.prompts = args.prompts;
-      const knobs = segmenter.knobs.resolve(input.values, input.source);
-      const model = segmenter instanceof SamSegmenter ? segmenter.describeModel() : null;
       const progress = createProgress('segment', args.images.length, { enabled: args.images.length > 1, fields: '{name}' });
       const results = await segmentFiles({
         inputs: args.images,
@@ -132,9 +114,9 @@ export const command: CommandModule<object, SegmentArgs> = {
         segmenter,
         ...images,
         tables,
-        knobsFor: () => knobs,
+        knobsFor,
         ...(segmentFrame ? { segmentFrame } : {}),
-        provenance: { segmenter: segmenter.name, model },
+        provenance,
         onItem: (done, r) => {
           progress.update(done, { name: r.input });
           if (!r.ok) process.stderr.write(`\nsamstar: skipped ${r.input}: ${r.error}\n`);
@@ -142,7 +124,7 @@ export const command: CommandModule<object, SegmentArgs> = {
       });
       progress.stop();
       for (const r of results) {
-        if (r.ok) process.stdout.write(`${r.input}: ${r.count} masks in ${r.ms!.toFixed(0)} ms → ${r.outputs!.json}\n`);
+        if (r.ok) process.stdout.write(`${r.input}: ${r.count} masks in ${r.ms!.toFixed(0)} ms${decisionNote(r.input)} → ${r.outputs!.json}\n`);
       }
       await finishRun(results, tables, segmenter.name);
       const failed = results.filter((r) => !r.ok);

@@ -64,7 +64,7 @@ export const command: CommandModule<object, ServeArgs> = {
     // Heavy modules load only when this command runs: the CLI starts fast for every other command.
     const { startServer } = await import('../../serve/server.js');
     const { generateToken, isLoopback, makeGuard } = await import('../../serve/guard.js');
-    const { loadKnobChooser, policySegmenter } = await import('../../serve/knob-chooser.js');
+    const { loadKnobChooser, policySegmenter, PolicyKnobChooser } = await import('../../serve/knob-chooser.js');
     const { loadServeSegmenter, SERVE_CACHE_MB } = await import('../../serve/segmenter.js');
     const { SamSegmenter } = await import('../../segmenters/sam/segmenter.js');
     const { compileReward, loadRewardConfig } = await import('../../../rewards/index.js');
@@ -88,8 +88,8 @@ export const command: CommandModule<object, ServeArgs> = {
     const segmenter = await loadServeSegmenter(segmenterName, { encoder: args.encoder, decoder: args.decoder, ...runtimeChoice(args) }, args['cache-mb'] ?? SERVE_CACHE_MB);
     let handle;
     try {
-      const { Policy } = await import('../../policy/policy.js');
-      const adapter = args.adapt ? await buildAdapter(args, { segmenter, policy: args.policy ? await Policy.load(args.policy, { segmenter }) : undefined, reward: reward ?? undefined }) : await buildAdapter(args, { segmenter });
+      // The chooser's policy (loaded and checked once) gives --adapt its knobs, bounds and default reward.
+      const adapter = await buildAdapter(args, { segmenter, policy: chooser instanceof PolicyKnobChooser ? chooser.policy : undefined, reward: reward ?? undefined });
       handle = await startServer({
         segmenter,
         chooser,
