@@ -40,8 +40,6 @@ import {
   forwardTf,
   GaussianPolicy,
   type GaussianPolicyConfig,
-  gaussianLogProb,
-  gaussianLogProbTf,
   parameterArrays,
   parameterGroups,
   parameterNames,
@@ -49,6 +47,7 @@ import {
   type PolicyMeta,
   resolvePolicyConfig,
 } from './gaussian-policy.js';
+import { categoricalEntropy, headEntropyTf, headLogProbTf } from './heads.js';
 import type { ActOptions, ActResult, LearnStats, PolicyAgent, Transition } from './types.js';
 import type { NamedArray } from './weights.js';
 
@@ -82,9 +81,11 @@ export interface CommonAgentOptions {
   readonly maxGradNorm?: number;
   /** Normalise advantages per minibatch to mean 0, std 1 (default true). */
   readonly normalizeAdvantage?: boolean;
+  /** Per action dimension: the number of choices of a categorical head (choice knobs), 0 for a Gaussian head (default: all Gaussian). */
+  readonly categories?: readonly number[];
 }
 
-export type ResolvedCommonOptions = Required<Omit<CommonAgentOptions, 'hidden' | 'logStdInit' | 'normalizeObservations' | 'observationClip'>>;
+export type ResolvedCommonOptions = Required<Omit<CommonAgentOptions, 'hidden' | 'logStdInit' | 'normalizeObservations' | 'observationClip' | 'categories'>>;
 
 /** A batch made ready for the gradient steps (float32 rows, normalised with the statistics act() used). */
 export interface PreparedBatch {
@@ -111,6 +112,8 @@ export interface MinibatchGraph {
   readonly logStd: Tensor;
   /** log π(a|s) of the minibatch's actions under the parameters being differentiated. */
   readonly logProb: Tensor1D;
+  /** The policy's entropy, mean over the minibatch (Gaussian heads' from log σ, categorical heads' from their logits); built on demand. */
+  readonly entropy: () => Scalar;
   /** log π_old(a|s): the transitions' logProb. */
   readonly oldLogProb: Tensor1D;
   /** Advantages, normalised over the minibatch when normalizeAdvantage. */
@@ -401,7 +404,8 @@ export abstract class PolicyGradientAgent implements PolicyAgent {
               mean,
               value,
               logStd,
-              logProb: gaussianLogProbTf(tf, act, mean, logStd),
+              logProb: headLogProbTf(tf, this.policy.heads, act, mean, logStd),
+              entropy: () => headEntropyTf(tf, this.policy.heads, mean, logStd),
               oldLogProb: tf.tensor1d(old),
               advantages: tf.tensor1d(Float32Array.from(adv)),
               returns: tf.tensor1d(gather(returns, index)),
@@ -482,7 +486,7 @@ export abstract class PolicyGradientAgent implements PolicyAgent {
       rewards[t] = tr.reward;
       episodeEnd.push(tr.done);
       terminal.push(tr.done && tr.truncated !== true);
-      mismatch += Math.abs(gaussianLogProb(tr.action, this.policy.meanOf(row), this.policy.logStd) - tr.logProb);
+      mismatch += Math.abs(this.policy.logProbOfInput(row, tr.action) - tr.logProb);
       if (withValues) values[t] = tr.value !== undefined && Number.isFinite(tr.value) ? tr.value : this.policy.valueOf(row);
     }
     if (withValues) {
@@ -551,9 +555,11 @@ export abstract class PolicyGradientAgent implements PolicyAgent {
     let lo = Infinity;
     let hi = -Infinity;
     let rewardSum = 0;
+    let categorical = 0;
     for (let t = 0; t < prepared.n; t++) {
       const a = prepared.actions.subarray(t * this.actionSize, (t + 1) * this.actionSize);
-      const lp = gaussianLogProb(a, this.policy.meanOf(prepared.rows[t]), this.policy.logStd);
+      const lp = this.policy.logProbOfInput(prepared.rows[t], a);
+      if (this.policy.heads.categorical) categorical += categoricalEntropy(this.policy.heads, this.policy.meanOf(prepared.rows[t]));
       const logRatio = lp - batch[t].logProb;
       const ratio = Math.exp(logRatio);
       kl += ratio - 1 - logRatio;
@@ -567,7 +573,7 @@ export abstract class PolicyGradientAgent implements PolicyAgent {
     this.samples += prepared.n;
     return {
       ...figures,
-      entropy: this.policy.entropy(),
+      entropy: this.policy.entropy() + categorical / prepared.n,
       approxKl: kl / prepared.n,
       meanRatio: ratioSum / prepared.n,
       ratioRange: [lo, hi],

@@ -21,6 +21,7 @@ import type { Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
 import { SamstarError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import type { Tf } from './backend.js';
+import { gaussianHeadsEntropy, headAction, type HeadLayout, headLayout, headLogProb } from './heads.js';
 import { RunningStats, type RunningStatsJSON } from './running-stats.js';
 import type { ActOptions, ActResult } from './types.js';
 import { type NamedArray, readWeights, type WeightsManifest, writeWeights } from './weights.js';
@@ -38,9 +39,15 @@ export interface GaussianPolicyConfig {
   readonly normalizeObservations: boolean;
   /** Normalised observations are clipped to ±observationClip (default 10). */
   readonly observationClip: number;
+  /**
+   * Per action dimension: K ≥ 2 makes it a categorical head over K choices
+   * (heads.ts), 0 a Gaussian head. Empty (the default, and every policy saved
+   * before categorical heads existed): all Gaussian.
+   */
+  readonly categories: readonly number[];
 }
 
-export const DEFAULT_POLICY_CONFIG = { hidden: [64, 64], logStdInit: 0, normalizeObservations: true, observationClip: 10 } as const;
+export const DEFAULT_POLICY_CONFIG = { hidden: [64, 64], logStdInit: 0, normalizeObservations: true, observationClip: 10, categories: [] } as const;
 
 /** What weights.json's `meta` holds for a Gaussian policy (agents add `agent`). */
 export interface PolicyMeta {
@@ -211,6 +218,9 @@ export function resolvePolicyConfig(observationSize: number, actionSize: number,
   if (!Number.isFinite(logStdInit)) throw new SamstarError('ARGUMENT_INVALID', `policy: logStdInit must be finite, got ${logStdInit}`);
   const observationClip = options.observationClip ?? DEFAULT_POLICY_CONFIG.observationClip;
   if (!(observationClip > 0)) throw new SamstarError('ARGUMENT_INVALID', `policy: observationClip must be > 0, got ${observationClip}`);
+  const categories = options.categories ?? DEFAULT_POLICY_CONFIG.categories;
+  if (!Array.isArray(categories)) throw new SamstarError('ARGUMENT_INVALID', 'policy: categories must be an array (choices per action dimension, 0 = continuous)');
+  headLayout(positiveInt('actionSize', actionSize), categories); // validates
   return {
     observationSize: positiveInt('observationSize', observationSize),
     actionSize: positiveInt('actionSize', actionSize),
@@ -218,6 +228,7 @@ export function resolvePolicyConfig(observationSize: number, actionSize: number,
     logStdInit,
     normalizeObservations: options.normalizeObservations ?? DEFAULT_POLICY_CONFIG.normalizeObservations,
     observationClip,
+    categories: categories.some((k) => k >= 2) ? [...categories] : [],
   };
 }
 
@@ -230,10 +241,13 @@ export class GaussianPolicy {
   /** State-independent log standard deviation, one per action dimension. */
   readonly logStd: Float32Array;
   readonly normalizer: RunningStats;
+  /** Which outputs of `pi` belong to which action dimension (all Gaussian unless config.categories says otherwise). */
+  readonly heads: HeadLayout;
 
   private constructor(config: GaussianPolicyConfig) {
     this.config = config;
-    this.pi = new Mlp([config.observationSize, ...config.hidden, config.actionSize]);
+    this.heads = headLayout(config.actionSize, config.categories);
+    this.pi = new Mlp([config.observationSize, ...config.hidden, this.heads.outputSize]);
     this.vf = new Mlp([config.observationSize, ...config.hidden, 1]);
     this.logStd = new Float32Array(config.actionSize).fill(config.logStdInit);
     this.normalizer = new RunningStats(config.observationSize, { clip: config.observationClip });
@@ -263,9 +277,14 @@ export class GaussianPolicy {
     return z;
   }
 
-  /** Mean action (unclipped) for a normalised input. */
+  /** The policy network's outputs for a normalised input: the means of Gaussian heads, the logits of categorical ones (see `heads`). */
   meanOf(input: ArrayLike<number>): number[] {
     return Array.from(this.pi.forward(input));
+  }
+
+  /** log π(action | s) for a normalised input and a raw action. */
+  logProbOfInput(input: ArrayLike<number>, action: ArrayLike<number>): number {
+    return headLogProb(this.heads, action, this.pi.forward(input), this.logStd);
   }
 
   valueOf(input: ArrayLike<number>): number {
@@ -278,28 +297,36 @@ export class GaussianPolicy {
    */
   act(observation: ArrayLike<number>, options: ActOptions = {}, rng?: Rng): ActResult {
     const input = this.normalize(observation);
-    const mean = this.meanOf(input);
+    const out = this.meanOf(input);
     if (options.deterministic) {
-      return { action: mean.map(clipUnit), rawAction: mean, logProb: gaussianLogProb(mean, mean, this.logStd) };
+      const raw = headAction(this.heads, out, this.logStd, true);
+      return { action: raw.map(clipUnit), rawAction: raw, logProb: headLogProb(this.heads, raw, out, this.logStd) };
     }
     if (!rng) throw new SamstarError('ARGUMENT_INVALID', 'policy: a stochastic act() needs an Rng', { hint: 'pass { deterministic: true } or an Rng' });
-    const raw = mean.map((m, i) => m + Math.exp(this.logStd[i]) * rng.normal());
-    return { action: raw.map(clipUnit), rawAction: raw, logProb: gaussianLogProb(raw, mean, this.logStd), value: this.valueOf(input) };
+    const raw = headAction(this.heads, out, this.logStd, false, rng);
+    return { action: raw.map(clipUnit), rawAction: raw, logProb: headLogProb(this.heads, raw, out, this.logStd), value: this.valueOf(input) };
   }
 
   /** log π(action | observation) for a raw (unclipped) action. */
   logProb(observation: ArrayLike<number>, action: ArrayLike<number>): number {
-    return gaussianLogProb(action, this.meanOf(this.normalize(observation)), this.logStd);
+    return this.logProbOfInput(this.normalize(observation), action);
   }
 
+  /** Entropy of the Gaussian heads (the categorical heads' depends on the state: see categoricalEntropy). */
   entropy(): number {
-    return gaussianEntropy(this.logStd);
+    return gaussianHeadsEntropy(this.heads, this.logStd);
   }
 
+  /** Mean σ over the Gaussian heads (NaN when every head is categorical). */
   meanStd(): number {
     let s = 0;
-    for (const l of this.logStd) s += Math.exp(l);
-    return s / this.logStd.length;
+    let n = 0;
+    for (const h of this.heads.heads) {
+      if (h.size > 1) continue;
+      s += Math.exp(this.logStd[h.dim]);
+      n++;
+    }
+    return n ? s / n : NaN;
   }
 
   /** All parameters, by name (views of the live arrays, not copies). */
@@ -308,7 +335,10 @@ export class GaussianPolicy {
   }
 
   meta(agent?: PolicyMeta['agent']): PolicyMeta {
-    return { kind: 'gaussian-mlp', activation: 'tanh', policy: this.config, normalizer: this.normalizer.toJSON(), ...(agent ? { agent } : {}) };
+    // `categories` only where some head is categorical: all-Gaussian weights.json stay as they were.
+    const { categories, ...rest } = this.config;
+    const policy = categories.length ? this.config : (rest as GaussianPolicyConfig);
+    return { kind: 'gaussian-mlp', activation: 'tanh', policy, normalizer: this.normalizer.toJSON(), ...(agent ? { agent } : {}) };
   }
 
   /** Write weights.json + weights.bin into `dir`; `extra` tensors (an agent's optimiser state) go into the same pair, after the policy's. */

@@ -25,4 +25,5 @@ export const commonOptionShape = {
   valueCoef: z.number().nonnegative().finite().optional(),
   maxGradNorm: z.union([z.number().positive().finite(), infinity]).optional(),
   normalizeAdvantage: z.boolean().optional(),
+  categories: z.array(z.number().int().nonnegative()).optional(),
 };

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { SamstarError } from '../../src/util/errors.js';
 import type { Tf } from './backend.js';
 import { type CommonAgentOptions, PolicyGradientAgent, type ResolvedCommonOptions } from './base.js';
-import { type GaussianPolicy, gaussianEntropyTf } from './gaussian-policy.js';
+import type { GaussianPolicy } from './gaussian-policy.js';
 import { commonOptionShape } from './options.js';
 import { definePolicyAgent, type LearnStats, type Transition } from './types.js';
 
@@ -123,7 +123,7 @@ export class PpoAgent extends PolicyGradientAgent {
         const surrogate = clippedSurrogate(tf, g.logProb, g.oldLogProb, g.advantages, this.clipRange);
         const vLoss = tf.mean(tf.square(tf.sub(g.value as Tensor1D, g.returns))) as Scalar;
         const terms = [surrogate.loss, tf.mul(o.valueCoef, vLoss) as Scalar];
-        if (o.entropyCoef !== 0) terms.push(tf.mul(-o.entropyCoef, gaussianEntropyTf(tf, g.logStd)) as Scalar);
+        if (o.entropyCoef !== 0) terms.push(tf.mul(-o.entropyCoef, g.entropy()) as Scalar);
         // The log-probs ride along for the clip fraction and the KL estimate (ratioStatistics).
         return { loss: tf.addN(terms) as Scalar, stats: tf.concat([tf.stack([surrogate.loss, vLoss]), g.logProb]) };
       },

@@ -26,7 +26,7 @@ import type { Scalar, Tensor1D } from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { SamstarError } from '../../src/util/errors.js';
 import { type CommonAgentOptions, PolicyGradientAgent, type ResolvedCommonOptions } from './base.js';
-import { type GaussianPolicy, gaussianEntropyTf } from './gaussian-policy.js';
+import type { GaussianPolicy } from './gaussian-policy.js';
 import { commonOptionShape } from './options.js';
 import { definePolicyAgent, type LearnStats, type Transition } from './types.js';
 
@@ -110,7 +110,7 @@ export class ReinforceAgent extends PolicyGradientAgent {
       loss: (tf, g) => {
         const pgLoss = tf.neg(tf.mean(tf.mul(g.logProb, g.advantages))) as Scalar;
         const terms: Scalar[] = [pgLoss];
-        if (o.entropyCoef !== 0) terms.push(tf.mul(-o.entropyCoef, gaussianEntropyTf(tf, g.logStd)) as Scalar);
+        if (o.entropyCoef !== 0) terms.push(tf.mul(-o.entropyCoef, g.entropy()) as Scalar);
         let vLoss: Scalar = tf.scalar(0);
         if (useValue) {
           vLoss = tf.mean(tf.square(tf.sub(g.value as Tensor1D, g.returns))) as Scalar;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { warmStartBias } from '../../agents/policy/heads.js';
 import { createPolicyAgent, isPolicyAgentName } from '../../agents/policy/registry.js';
 import { toTransition, updateRecord, type LearnStats, type PolicyAgent, type Transition, type UpdateRecord } from '../../agents/policy/types.js';
 import { TuneEnv } from '../../envs/tune-env.js';
@@ -188,13 +189,14 @@ export async function trainPolicy(task: ResolvedTask, options: PolicyTrainOption
     // Observations: every frame's features, computed once.
     const features: Float64Array[] = [];
     for (let i = 0; i < n; i++) features.push(Float64Array.from(frameFeatures((await source.load(i)).frame)));
-    const agent = createPolicyAgent(task.agent.name, FEATURE_NAMES.length, space.dimension, task.seed, task.agent.options);
+    // Choice knobs (polarity, prompt strategy) get categorical heads unless the task's options say otherwise.
+    const agent = createPolicyAgent(task.agent.name, FEATURE_NAMES.length, space.dimension, task.seed, { categories: choiceCounts(space), ...task.agent.options });
     agent.fitNormalizer(features);
     agent.freezeNormalizer(true);
     if (init) {
-      // The mean network's output is ≈ its last bias at the start (output weights are drawn with gain 0.01).
+      // The network's output is ≈ its last bias at the start (output weights are drawn with gain 0.01).
       const pi = agent.policy.pi;
-      pi.biases[pi.layers - 1].set(init.x.map((v) => Math.min(1, Math.max(-1, v))));
+      pi.biases[pi.layers - 1].set(warmStartBias(agent.policy.heads, init.x));
     }
     const rollout = agent.rolloutSize;
     const frameAt = visitOrder(task.seed, n);
@@ -450,4 +452,9 @@ function mix(seed: number, pass: number): number {
   h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
   h = (h + Math.imul(pass + 1, 0x9e3779b1)) >>> 0;
   return Math.imul(h ^ (h >>> 13), 0x297a2d39) >>> 0;
+}
+
+/** Per tuned knob: its number of choices (a categorical policy head) for a choice knob, 0 (a Gaussian head) otherwise. */
+export function choiceCounts(space: KnobSpace): number[] {
+  return space.specs.map((s) => (s.kind === 'choice' && s.choices.length >= 2 ? s.choices.length : 0));
 }

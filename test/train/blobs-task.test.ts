@@ -13,6 +13,7 @@ import { loadKnobChooser, policySegmenter } from '../../src/serve/knob-chooser.j
 import { loadSegmenter, segmenterKnobSpace } from '../../src/segmenters/registry.js';
 import { StudyStore } from '../../src/store/index.js';
 import { resolveTask, withSegmenter } from '../../src/train/task.js';
+import { trainPolicy } from '../../src/train/policy-train.js';
 import { train } from '../../src/train/train.js';
 import { isSamstarError } from '../../src/util/errors.js';
 import { captureOutput } from '../fixtures/capture-output.js';
@@ -86,6 +87,29 @@ describe('a task with segmenter.name: blobs', () => {
     expect(manifest.segmenter).toBe('blobs');
     expect(manifest.knobSpace.map((k) => k.name)).toEqual(['blob_threshold', 'radius_scale']);
     expect(manifest.fixed).toEqual({ blob_sigma_max: 6 });
+  });
+
+  it('a ppo task that tunes a choice knob (blob_polarity) trains a categorical head for it, and the policy deploys a valid choice', async () => {
+    const yaml = join(dir, 'task-ppo.yaml');
+    const raw = (await import('yaml')).parse(readFileSync(config, 'utf8')) as Record<string, unknown>;
+    writeFileSync(
+      yaml,
+      stringify({
+        ...raw,
+        segmenter: { name: 'blobs', fixed: { blob_sigma_max: 6 }, tune: { blob_threshold: { min: 1, max: 20 }, blob_polarity: {} } },
+        agent: { name: 'ppo', options: { rolloutSize: 4, minibatchSize: 4, epochs: 2 } },
+        budget: 8,
+      }),
+    );
+    const task = await resolveTask(await loadTaskConfig(yaml));
+    const run = await trainPolicy(task, { out: join(dir, 'ppo-choice') });
+    const manifest = await readPolicyManifest(run.paths.policy!);
+    expect(manifest.kind).toBe('network');
+    const weights = JSON.parse(readFileSync(join(run.paths.policy!, manifest.network!.weights, 'weights.json'), 'utf8')) as { meta: { policy: { categories: number[] } } };
+    expect(weights.meta.policy.categories).toEqual([0, 3]);
+    const policy = await Policy.load(run.paths.policy!);
+    const choice = policy.choose(await loadFrame(images[0]), segmenterKnobSpace('blobs'));
+    expect(['bright', 'dark', 'both']).toContain(choice.knobs.blob_polarity);
   });
 
   it('`segment --policy` with that policy runs the blob segmenter with the policy\'s knobs', async () => {
