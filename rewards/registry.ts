@@ -14,6 +14,7 @@ import { prompts } from './terms/prompts.js';
 import { f1, precision, recall } from './terms/detection.js';
 import { sa } from './terms/sa.js';
 import { shape } from './terms/shape.js';
+import { significance } from './terms/significance.js';
 import { size } from './terms/size.js';
 import type { RewardTerm } from './types.js';
 
@@ -30,6 +31,7 @@ export const TERMS: readonly RewardTerm<never>[] = [
   coverage,
   edge,
   contrast,
+  significance,
   border,
   blobs,
   precision,

@@ -103,6 +103,26 @@ describe('physics terms prefer the true labels', () => {
     expectTruthBetter('border', {}, ['background']);
   });
 
+  it('significance: a count of particles that stand out from their ring, minus detections that do not', () => {
+    // Background blobs are masks on flat background: each counts against the segmentation.
+    expectTruthBetter('significance', { polarity: 'bright' }, ['blobs'], 1);
+    const particles = new Set(truth.data).size - 1;
+    const all = score('significance', { polarity: 'bright' }, truth);
+    // Most particles count clearly (these are packed 4 px apart, so rings hold neighbours and their spread is large).
+    expect(all).toBeGreaterThan(0.5 * particles);
+    expect(all).toBeLessThanOrEqual(particles);
+    // Dropping half the particles drops the count by about half; the wrong polarity makes them all spurious.
+    const half = { ...truth, data: truth.data.map((v) => (v % 2 === 0 ? 0 : v)) };
+    expect(score('significance', { polarity: 'bright' }, half)).toBeLessThan(0.65 * all);
+    expect(score('significance', { polarity: 'dark' }, truth)).toBeLessThan(-0.5 * particles);
+    // from_knobs reads a blob segmentation's blob_polarity; a label image (no knobs) takes |z|.
+    const asDark = { ...segmentationFromLabels(truth), knobs: { blob_polarity: 'dark' } };
+    expect(score('significance', {}, asDark)).toBeCloseTo(score('significance', { polarity: 'dark' }, truth), 9);
+    expect(score('significance', {}, truth)).toBeCloseTo(score('significance', { polarity: 'either' }, truth), 9);
+    expect(score('significance', {}, { width: truth.width, height: truth.height, instances: [] } as never)).toBe(0);
+    expect(() => getTerm('significance').schema.parse({ z_min: 4, z_cap: 3 })).toThrow(/z_cap must be greater than z_min/);
+  });
+
   it('blobs: agreement with the LoG detector, no labels', () => {
     // Merged pairs leave blobs unmatched, split halves and background blobs are masks without a blob.
     expectTruthBetter('blobs', {}, ['merged', 'split', 'blobs']);
