@@ -12,7 +12,8 @@
  * The knobs per frame: polarity and σ range (propose stage: the LoG scale space) and the response
  * threshold (filter stage). Per image the bench evaluates a grid once: 2 polarities × 4 σ ranges
  * (1–4, 2–8, 4–16, 8–32 px, 5 scales each) × 10 thresholds (2 … 50 noise σ), with the label-free
- * reward configs/rewards/particles-any-scale.yaml and with F1. On the test images it compares:
+ * reward (configs/rewards/particles-significance.yaml; another with --reward) and with F1. On the
+ * test images it compares:
  *  - default: the segmenter's default knobs;
  *  - static: the grid cell with the best mean reward over the tuning images (what a black-box
  *    agent with an unlimited budget would find on this grid);
@@ -22,6 +23,13 @@
  *  - policy + adaptation: the policy's knobs, then a short online search on the test frame itself
  *    (src/policy/adapt.ts: CMA-ES over the threshold, warm-started at the policy's, 12 reward
  *    evaluations on the cached scale space), no labels;
+ *  - search: the grid cell with the best reward on each test image itself (an exhaustive label-free
+ *    search over polarity, σ range and threshold: the reward's own ceiling; seconds per image);
+ *  - ppo: a contextual PPO policy with categorical heads (polarity, σ range, threshold: the grid's
+ *    values) trained on the tuning images' cells by the reward (no segmentation runs; seconds);
+ *  - the default model (samstar-learned) prompted with the blobs (point + box) of the static, the
+ *    policy's and the oracle's knobs, no predicted-IoU or stability filter (--no-model skips it):
+ *    whether the model's masks add to the blob disks;
  *  - oracle: the best grid cell by F1 on each test image (the ceiling; labels used);
  *  - for contrast, the lookup policy fitted on the tuning images' best cells by F1 (their labels;
  *    the test images unseen): how far per-frame knobs carry over when the per-frame targets are right.
@@ -31,7 +39,8 @@
  * (boxes follow) so that the grid fits two cores; particles keep ≥ 6 px there. The decision and
  * adaptation times are also measured on the full-size 2048² frames (--time-full, default on).
  *
- *   npm run bench -- hetero [--max-side 1024] [--images 23] [--no-time-full] [--dump cells.json | --cells cells.json]
+ *   npm run bench -- hetero [--max-side 1024] [--images 23] [--no-time-full] [--no-model] [--reward FILE]
+ *                           [--ppo-samples 4096] [--dump cells.json | --cells cells.json]
  *
  * Last line: {"bench":"hetero","default_f1":…,"static_f1":…,"policy_f1":…,"adapt_f1":…,"oracle_f1":…,"gap_recovered":…,"adapt_ms_p50":…}
  */
@@ -45,7 +54,12 @@ import { frameFromPixels } from '../src/image/load.js';
 import { readYoloBoxes, type BoxTruth } from '../src/measure/boxes.js';
 import { OnlineAdapter } from '../src/policy/adapt.js';
 import { fitLookup, lookupX } from '../src/policy/lookup.js';
+import { PpoAgent } from '../agents/policy/ppo.js';
+import { categoryIndex } from '../agents/policy/heads.js';
+import { toTransition, type Transition } from '../agents/policy/types.js';
 import { BlobSegmenter } from '../src/segmenters/blobs/segmenter.js';
+import { loadSegmenter } from '../src/segmenters/registry.js';
+import { Rng } from '../src/util/rng.js';
 import { KnobSpace, type KnobValues } from '../src/segmenters/knobs.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { machineLine, median } from './_machine.js';
@@ -120,6 +134,56 @@ async function evaluateGrid(segmenter: BlobSegmenter, frame: Frame, truth: BoxTr
   return cells;
 }
 
+/**
+ * A contextual policy with categorical heads (PPO): observation = a tuning image's v2 features,
+ * action = one choice each of polarity, σ range and threshold (the grid's own values), reward = the
+ * label-free reward of that cell (read from the grid: no segmentation is run). Visits the tuning
+ * images in shuffled passes for `samples` rewards. The deterministic policy then picks a cell per
+ * test image.
+ */
+async function trainGridPolicy(tune: readonly ImageResult[], samples: number, seed: number): Promise<(features: Float64Array) => { polarity: string; range: readonly [number, number]; threshold: number }> {
+  const sizes = [POLARITIES.length, RANGES.length, THRESHOLDS.length];
+  const agent = new PpoAgent(tune[0].features.length, 3, seed, { categories: sizes, rolloutSize: 64, minibatchSize: 32, entropyCoef: 0.01 });
+  agent.fitNormalizer(tune.map((r) => r.features));
+  agent.freezeNormalizer(true);
+  const decode = (action: readonly number[]) => {
+    const [p, g, t] = action.map((v, i) => categoryIndex(v, sizes[i]));
+    return { polarity: POLARITIES[p], range: RANGES[g], threshold: THRESHOLDS[t] };
+  };
+  const rewardOf = (r: ImageResult, action: readonly number[]): number => {
+    const c = decode(action);
+    return r.cells.find((cell) => cell.polarity === c.polarity && cell.range[0] === c.range[0] && cell.threshold === c.threshold)!.reward;
+  };
+  const rng = new Rng(seed);
+  let order: number[] = [];
+  for (let done = 0; done < samples; ) {
+    const batch: Transition[] = [];
+    while (batch.length < agent.rolloutSize && done < samples) {
+      if (order.length === 0) order = rng.shuffle(tune.map((_, i) => i));
+      const r = tune[order.pop()!];
+      const out = agent.act(r.features);
+      batch.push(toTransition(r.features, out, rewardOf(r, out.action), true));
+      done++;
+    }
+    await agent.learn(batch);
+  }
+  return (features) => decode(agent.act(features, { deterministic: true }).action);
+}
+
+/** Detection F1 of the default model (samstar-learned unless SAMSTAR_MODEL says otherwise) prompted with the blobs of `knobs`, and its time per frame. */
+async function modelWithBlobPrompts(frame: Frame, truth: BoxTruth, knobs: KnobValues, f1: CompiledReward): Promise<{ f1: number; ms: number }> {
+  const sam = await loadSegmenter('sam');
+  try {
+    const t0 = performance.now();
+    // Each blob prompts a point and its box (2× the blob radius); no predicted-IoU or stability filter, so
+    // every blob keeps the model's mask (NMS drops duplicates): this measures the masks, not a filter setting.
+    const segmentation = await sam.segment(frame, { prompts: 'blobs', ...knobs, blob_overlap: 0.5, blob_box_prompt: 'on', pred_iou_thresh: 0, stability_score_thresh: 0 });
+    return { f1: evaluateReward(f1, segmentation, { frame, truth }).total, ms: performance.now() - t0 };
+  } finally {
+    await sam.dispose();
+  }
+}
+
 function nearestRange(sigmaMin: number): readonly [number, number] {
   return RANGES.reduce((best, r) => (Math.abs(Math.log(r[0] / sigmaMin)) < Math.abs(Math.log(best[0] / sigmaMin)) ? r : best));
 }
@@ -142,7 +206,10 @@ export async function run(args: string[]): Promise<void> {
     return;
   }
   const names = readdirSync(join(DATA, 'images')).filter((n) => /\.(jpe?g|png|tiff?)$/i.test(n)).sort().slice(0, flag('images', 1000));
-  const reward = compileReward(await loadRewardConfig(join(packageRoot(), 'configs', 'rewards', 'particles-any-scale.yaml')));
+  const rewardAt = args.indexOf('--reward');
+  const rewardPath = rewardAt >= 0 ? args[rewardAt + 1] : join(packageRoot(), 'configs', 'rewards', 'particles-significance.yaml');
+  const rewardName = rewardPath.replace(/^.*\//, '');
+  const reward = compileReward(await loadRewardConfig(rewardPath));
   const f1 = compileReward(parseRewardConfig({ terms: { f1: { type: 'f1', box_match: { match: 'center', max_distance: 0.5 } } }, total: 'f1' }, 'detection F1'));
   const spec = featureSpec(FEATURE_VERSION_V2);
 
@@ -152,7 +219,10 @@ export async function run(args: string[]): Promise<void> {
   // --cells FILE: the grid of an earlier --dump (same images, --max-side and reward config), so that the
   // policy, adaptation and timing parts can be rerun in minutes; the features are computed anew.
   const cellsAt = args.indexOf('--cells');
-  const stored = cellsAt >= 0 ? new Map((JSON.parse(readFileSync(args[cellsAt + 1], 'utf8')) as { name: string; defaultF1: number; cells: Cell[] }[]).map((r) => [r.name, r])) : undefined;
+  const storedRows = cellsAt >= 0 ? (JSON.parse(readFileSync(args[cellsAt + 1], 'utf8')) as { name: string; reward?: string; defaultF1: number; cells: Cell[] }[]) : undefined;
+  const otherReward = storedRows?.find((r) => r.reward !== rewardName);
+  if (otherReward) throw new Error(`--cells ${args[cellsAt + 1]}: its grid was scored with ${otherReward.reward ?? 'an older reward'}, not ${rewardName}; run without --cells (and --dump) to score it anew`);
+  const stored = storedRows ? new Map(storedRows.map((r) => [r.name, r])) : undefined;
   for (const name of names) {
     const t0 = performance.now();
     const segmenter = new BlobSegmenter();
@@ -178,7 +248,7 @@ export async function run(args: string[]): Promise<void> {
   if (dump >= 0) {
     // Every cell with its reward terms, to study other reward totals offline (on the tuning images only, to keep the test images unseen).
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(args[dump + 1], JSON.stringify(results.map((r, i) => ({ name: r.name, split: i % 2 === 0 ? 'tune' : 'test', defaultF1: r.defaultF1, cells: r.cells }))));
+    writeFileSync(args[dump + 1], JSON.stringify(results.map((r, i) => ({ name: r.name, reward: rewardName, split: i % 2 === 0 ? 'tune' : 'test', defaultF1: r.defaultF1, cells: r.cells }))));
   }
   const tune = results.filter((_, i) => i % 2 === 0);
   const test = results.filter((_, i) => i % 2 === 1);
@@ -205,8 +275,14 @@ export async function run(args: string[]): Promise<void> {
   // For contrast: targets by F1 (the tuning images' labels; the test images stay unseen), to show how far
   // per-frame knobs carry over by the features when the per-frame targets are right.
   const labelled = lookupBy((c) => c.f1);
+  // The same choice by a contextual PPO policy with categorical heads, on the same label-free rewards.
+  const ppoStarted = performance.now();
+  const ppo = await trainGridPolicy(tune, flag('ppo-samples', 4096), 1);
+  const ppoSeconds = (performance.now() - ppoStarted) / 1000;
+  const withModel = !args.includes('--no-model');
 
-  const rows: { name: string; default: number; static: number; policy: number; adapt: number; oracle: number; labelled: number; adaptMs: number }[] = [];
+  const rows: { name: string; default: number; static: number; policy: number; ppo: number; search: number; adapt: number; oracle: number; labelled: number; adaptMs: number; modelStatic?: number; modelPolicy?: number; modelOracle?: number }[] = [];
+  const modelMs: number[] = [];
   for (const r of test) {
     const segmenter = new BlobSegmenter();
     const chosen = TUNED.fromNormalised(lookupX(table, spec.names, r.features, TUNED));
@@ -218,21 +294,43 @@ export async function run(args: string[]): Promise<void> {
     const adaptF1 = evaluateReward(f1, adapted.segmentation, { frame: r.frame, truth: r.truth }).total;
     const fromLabels = TUNED.fromNormalised(lookupX(labelled, spec.names, r.features, TUNED));
     const labelledF1 = evaluateReward(f1, await segmenter.segment(r.frame, knobsOf(String(fromLabels.blob_polarity), nearestRange(Number(fromLabels.blob_sigma_min)), Number(fromLabels.blob_threshold))), { frame: r.frame, truth: r.truth }).total;
+    // Label-free search: the grid cell with the best reward on this very image (what an exhaustive
+    // adaptation over polarity, σ range and threshold would choose; the reward's own ceiling).
+    const searched = r.cells.reduce((a, b) => (b.reward > a.reward ? b : a));
+    const ppoCell = ppo(r.features);
+    const ppoF1 = r.cells.find((c) => c.polarity === ppoCell.polarity && c.range[0] === ppoCell.range[0] && c.threshold === ppoCell.threshold)!.f1;
     await segmenter.dispose();
+    // The learned default model prompted with the blobs of the static, policy and oracle knobs.
+    let model: { modelStatic: number; modelPolicy: number; modelOracle: number } | undefined;
+    if (withModel) {
+      const staticCell = cellOf(r, staticKey);
+      const oracleCell = r.cells.reduce((a, b) => (b.f1 > a.f1 ? b : a));
+      const runs = [];
+      for (const k of [knobsOf(staticCell.polarity, staticCell.range, staticCell.threshold), policyKnobs, knobsOf(oracleCell.polarity, oracleCell.range, oracleCell.threshold)]) {
+        runs.push(await modelWithBlobPrompts(r.frame, r.truth, k, f1));
+      }
+      runs.forEach((m) => modelMs.push(m.ms));
+      model = { modelStatic: runs[0].f1, modelPolicy: runs[1].f1, modelOracle: runs[2].f1 };
+    }
     const row = {
       name: r.name,
       default: r.defaultF1,
       static: cellOf(r, staticKey).f1,
       policy: policyF1,
+      ppo: ppoF1,
+      search: searched.f1,
       adapt: adaptF1,
       oracle: Math.max(...r.cells.map((c) => c.f1)),
       labelled: labelledF1,
       adaptMs: adapted.ms,
+      ...model,
     };
     rows.push(row);
     console.log(
       `test ${r.name.padEnd(16)} default ${row.default.toFixed(2)} static ${row.static.toFixed(2)} policy ${row.policy.toFixed(2)} (${policyKnobs.blob_polarity} σ ${range.join('–')} t ${Number(policyKnobs.blob_threshold).toFixed(1)})` +
-        ` adapt ${row.adapt.toFixed(2)} (t ${Number(adapted.knobs.blob_threshold).toFixed(1)}, ${adapted.ms.toFixed(0)} ms) oracle ${row.oracle.toFixed(2)} | lookup from labelled tuning images ${row.labelled.toFixed(2)}`,
+        ` adapt ${row.adapt.toFixed(2)} (t ${Number(adapted.knobs.blob_threshold).toFixed(1)}, ${adapted.ms.toFixed(0)} ms) oracle ${row.oracle.toFixed(2)} | search ${row.search.toFixed(2)} (${searched.polarity} σ ${searched.range.join('–')} t ${searched.threshold}) | ppo ${row.ppo.toFixed(2)} (${ppoCell.polarity} σ ${ppoCell.range.join('–')} t ${ppoCell.threshold})` +
+        ` | lookup from labelled tuning images ${row.labelled.toFixed(2)}` +
+        (model ? ` | model + blob prompts: static ${model.modelStatic.toFixed(2)} policy ${model.modelPolicy.toFixed(2)} oracle ${model.modelOracle.toFixed(2)}` : ''),
     );
   }
 
@@ -259,7 +357,7 @@ export async function run(args: string[]): Promise<void> {
     }
   }
 
-  const figure = (key: 'default' | 'static' | 'policy' | 'adapt' | 'oracle' | 'labelled'): number => mean(rows.map((row) => row[key]));
+  const figure = (key: 'default' | 'static' | 'policy' | 'ppo' | 'search' | 'adapt' | 'oracle' | 'labelled' | 'modelStatic' | 'modelPolicy' | 'modelOracle'): number => mean(rows.map((row) => row[key] ?? NaN));
   const gap = figure('oracle') - figure('static');
   const sorted = [...fullMs].sort((a, b) => a - b);
   const out = {
@@ -269,12 +367,17 @@ export async function run(args: string[]): Promise<void> {
     policy_f1: round(figure('policy')),
     adapt_f1: round(figure('adapt')),
     oracle_f1: round(figure('oracle')),
+    ppo_f1: round(figure('ppo')),
+    search_f1: round(figure('search')),
+    search_gap_recovered: gap > 1e-9 ? round((figure('search') - figure('static')) / gap) : null,
     labelled_lookup_f1: round(figure('labelled')),
+    ...(withModel ? { model_blobs_static_f1: round(figure('modelStatic')), model_blobs_policy_f1: round(figure('modelPolicy')), model_blobs_oracle_f1: round(figure('modelOracle')), model_blobs_ms_p50: Math.round(median(modelMs)) } : {}),
     gap_recovered: gap > 1e-9 ? round((figure('adapt') - figure('static')) / gap) : null,
     adapt_ms_p50: fullMs.length ? Math.round(median(fullMs)) : null,
     adapt_ms_p95: sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]) : null,
   };
-  console.log(`static knobs: ${staticKey}; ${tune.length} tuning and ${test.length} test images; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
+  console.log(`label-free reward: ${rewardName}; static knobs: ${staticKey}; ${tune.length} tuning and ${test.length} test images; ppo policy trained in ${ppoSeconds.toFixed(1)} s; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
+  console.log(`policy (lookup) ${figure('policy').toFixed(3)} vs ppo with categorical heads ${figure('ppo').toFixed(3)}: ${figure('policy') >= figure('ppo') ? 'the lookup' : 'ppo'} wins on the test images`);
   console.log(JSON.stringify(out));
 }
 
