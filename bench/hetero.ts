@@ -20,9 +20,11 @@
  *  - policy: a lookup policy (src/policy/lookup.ts): each tuning image's best cell by reward,
  *    then 3 nearest neighbours in the scale features (frame features v2); its σ range is snapped
  *    to the nearest grid range, its threshold is used as it comes;
- *  - policy + adaptation: the policy's knobs, then a short online search on the test frame itself
- *    (src/policy/adapt.ts: CMA-ES over the threshold, warm-started at the policy's, 12 reward
- *    evaluations on the cached scale space), no labels;
+ *  - policy + adaptation: the policy's knobs, then an online search on the test frame itself
+ *    (src/policy/adapt.ts), no labels: every polarity × σ range as a propose-stage candidate
+ *    (4 evaluations each around the best threshold so far), then CMA-ES over the threshold
+ *    (adapt_f1); and, for contrast, the threshold alone (12 evaluations on the cached scale
+ *    space: adapt_threshold_f1);
  *  - search: the grid cell with the best reward on each test image itself (an exhaustive label-free
  *    search over polarity, σ range and threshold: the reward's own ceiling; seconds per image);
  *  - ppo: a contextual PPO policy with categorical heads (polarity, σ range, threshold: the grid's
@@ -37,9 +39,10 @@
  *
  * Images larger than --max-side (default 1024) are shrunk by an integer factor with area averaging
  * (boxes follow) so that the grid fits two cores; particles keep ≥ 6 px there. The decision and
- * adaptation times are also measured on the full-size 2048² frames (--time-full, default on).
+ * adaptation times are also measured on the full-size 2048² frames (--time-full, default on; the
+ * propose-stage adaptation, tens of seconds there, on the first --time-propose frames only).
  *
- *   npm run bench -- hetero [--max-side 1024] [--images 23] [--no-time-full] [--no-model] [--reward FILE]
+ *   npm run bench -- hetero [--max-side 1024] [--images 23] [--no-time-full] [--time-propose 3] [--no-model] [--reward FILE]
  *                           [--ppo-samples 4096] [--dump cells.json | --cells cells.json]
  *
  * Last line: {"bench":"hetero","default_f1":…,"static_f1":…,"policy_f1":…,"adapt_f1":…,"oracle_f1":…,"gap_recovered":…,"adapt_ms_p50":…}
@@ -184,6 +187,11 @@ async function modelWithBlobPrompts(frame: Frame, truth: BoxTruth, knobs: KnobVa
   }
 }
 
+/** Every polarity × σ range of the grid, as propose-stage candidates for online adaptation. */
+const PROPOSE_CANDIDATES: KnobValues[] = POLARITIES.flatMap((blob_polarity) => RANGES.map(([blob_sigma_min, blob_sigma_max]) => ({ blob_polarity, blob_sigma_min, blob_sigma_max })));
+/** Evaluations per frame of the adaptation with propose candidates: the start, 4 per other candidate, then 11 for the threshold. */
+const PROPOSE_ADAPT_BUDGET = 1 + 4 * (PROPOSE_CANDIDATES.length - 1) + 11;
+
 function nearestRange(sigmaMin: number): readonly [number, number] {
   return RANGES.reduce((best, r) => (Math.abs(Math.log(r[0] / sigmaMin)) < Math.abs(Math.log(best[0] / sigmaMin)) ? r : best));
 }
@@ -281,7 +289,7 @@ export async function run(args: string[]): Promise<void> {
   const ppoSeconds = (performance.now() - ppoStarted) / 1000;
   const withModel = !args.includes('--no-model');
 
-  const rows: { name: string; default: number; static: number; policy: number; ppo: number; search: number; adapt: number; oracle: number; labelled: number; adaptMs: number; modelStatic?: number; modelPolicy?: number; modelOracle?: number }[] = [];
+  const rows: { name: string; default: number; static: number; policy: number; ppo: number; search: number; adaptThreshold: number; adapt: number; oracle: number; labelled: number; adaptMs: number; adaptThresholdMs: number; modelStatic?: number; modelPolicy?: number; modelOracle?: number }[] = [];
   const modelMs: number[] = [];
   for (const r of test) {
     const segmenter = new BlobSegmenter();
@@ -290,7 +298,11 @@ export async function run(args: string[]): Promise<void> {
     const policyKnobs = knobsOf(String(chosen.blob_polarity), range, Number(chosen.blob_threshold));
     const policyF1 = evaluateReward(f1, await segmenter.segment(r.frame, policyKnobs), { frame: r.frame, truth: r.truth }).total;
     const adapter = new OnlineAdapter({ segmenter, reward, space: blobSpace.subset(['blob_threshold']), budget: 12, seed: 1 });
-    const adapted = await adapter.adapt(r.frame, segmenter.knobs.resolve(policyKnobs));
+    const thresholdOnly = await adapter.adapt(r.frame, segmenter.knobs.resolve(policyKnobs));
+    const adaptThresholdF1 = evaluateReward(f1, thresholdOnly.segmentation, { frame: r.frame, truth: r.truth }).total;
+    // Adaptation of the propose stage too: every polarity × σ range, then the threshold.
+    const proposeAdapter = new OnlineAdapter({ segmenter, reward, space: blobSpace.subset(['blob_threshold']), budget: PROPOSE_ADAPT_BUDGET, proposeCandidates: PROPOSE_CANDIDATES, seed: 1 });
+    const adapted = await proposeAdapter.adapt(r.frame, segmenter.knobs.resolve(policyKnobs));
     const adaptF1 = evaluateReward(f1, adapted.segmentation, { frame: r.frame, truth: r.truth }).total;
     const fromLabels = TUNED.fromNormalised(lookupX(labelled, spec.names, r.features, TUNED));
     const labelledF1 = evaluateReward(f1, await segmenter.segment(r.frame, knobsOf(String(fromLabels.blob_polarity), nearestRange(Number(fromLabels.blob_sigma_min)), Number(fromLabels.blob_threshold))), { frame: r.frame, truth: r.truth }).total;
@@ -320,15 +332,18 @@ export async function run(args: string[]): Promise<void> {
       ppo: ppoF1,
       search: searched.f1,
       adapt: adaptF1,
+      adaptThreshold: adaptThresholdF1,
       oracle: Math.max(...r.cells.map((c) => c.f1)),
       labelled: labelledF1,
       adaptMs: adapted.ms,
+      adaptThresholdMs: thresholdOnly.ms,
       ...model,
     };
     rows.push(row);
     console.log(
       `test ${r.name.padEnd(16)} default ${row.default.toFixed(2)} static ${row.static.toFixed(2)} policy ${row.policy.toFixed(2)} (${policyKnobs.blob_polarity} σ ${range.join('–')} t ${Number(policyKnobs.blob_threshold).toFixed(1)})` +
-        ` adapt ${row.adapt.toFixed(2)} (t ${Number(adapted.knobs.blob_threshold).toFixed(1)}, ${adapted.ms.toFixed(0)} ms) oracle ${row.oracle.toFixed(2)} | search ${row.search.toFixed(2)} (${searched.polarity} σ ${searched.range.join('–')} t ${searched.threshold}) | ppo ${row.ppo.toFixed(2)} (${ppoCell.polarity} σ ${ppoCell.range.join('–')} t ${ppoCell.threshold})` +
+        ` adapt threshold ${row.adaptThreshold.toFixed(2)} (t ${Number(thresholdOnly.knobs.blob_threshold).toFixed(1)}, ${thresholdOnly.ms.toFixed(0)} ms)` +
+        ` adapt propose+threshold ${row.adapt.toFixed(2)} (${adapted.knobs.blob_polarity} σ ${adapted.knobs.blob_sigma_min}–${adapted.knobs.blob_sigma_max} t ${Number(adapted.knobs.blob_threshold).toFixed(1)}, ${adapted.ms.toFixed(0)} ms) oracle ${row.oracle.toFixed(2)} | search ${row.search.toFixed(2)} (${searched.polarity} σ ${searched.range.join('–')} t ${searched.threshold}) | ppo ${row.ppo.toFixed(2)} (${ppoCell.polarity} σ ${ppoCell.range.join('–')} t ${ppoCell.threshold})` +
         ` | lookup from labelled tuning images ${row.labelled.toFixed(2)}` +
         (model ? ` | model + blob prompts: static ${model.modelStatic.toFixed(2)} policy ${model.modelPolicy.toFixed(2)} oracle ${model.modelOracle.toFixed(2)}` : ''),
     );
@@ -336,6 +351,8 @@ export async function run(args: string[]): Promise<void> {
 
   // Decision (features) and adaptation time on the full-size frames, where there are any.
   const fullMs: number[] = [];
+  const fullProposeMs: number[] = [];
+  const timePropose = flag('time-propose', 3);
   if (timeFull) {
     for (const r of test) {
       const full = fullFrames.get(r.name);
@@ -351,13 +368,24 @@ export async function run(args: string[]): Promise<void> {
       const adapter = new OnlineAdapter({ segmenter, reward, space: blobSpace.subset(['blob_threshold']), budget: 12, seed: 1 });
       await adapter.adapt(full, knobs);
       const adaptMs = performance.now() - afterScaleSpace;
-      await segmenter.dispose();
       fullMs.push(decisionMs + adaptMs);
-      console.log(`full size ${r.name}: ${full.width}×${full.height}, decision ${decisionMs.toFixed(0)} ms + adaptation ${adaptMs.toFixed(0)} ms (scale space ${(afterScaleSpace - t0 - decisionMs).toFixed(0)} ms, paid by segmenting itself)`);
+      let proposeNote = '';
+      if (fullProposeMs.length < timePropose) {
+        // The propose-stage adaptation at full size: σ ranges scale with the frame.
+        const factor = full.width / r.frame.width;
+        const scaled = PROPOSE_CANDIDATES.map((c) => ({ ...c, blob_sigma_min: Number(c.blob_sigma_min) * factor, blob_sigma_max: Number(c.blob_sigma_max) * factor }));
+        const proposeAdapter = new OnlineAdapter({ segmenter, reward, space: blobSpace.subset(['blob_threshold']), budget: PROPOSE_ADAPT_BUDGET, proposeCandidates: scaled, seed: 1 });
+        const p0 = performance.now();
+        await proposeAdapter.adapt(full, knobs);
+        fullProposeMs.push(decisionMs + performance.now() - p0);
+        proposeNote = `; with the propose stage (${PROPOSE_CANDIDATES.length} polarity × σ range candidates) ${(performance.now() - p0).toFixed(0)} ms`;
+      }
+      await segmenter.dispose();
+      console.log(`full size ${r.name}: ${full.width}×${full.height}, decision ${decisionMs.toFixed(0)} ms + adaptation ${adaptMs.toFixed(0)} ms (scale space ${(afterScaleSpace - t0 - decisionMs).toFixed(0)} ms, paid by segmenting itself)${proposeNote}`);
     }
   }
 
-  const figure = (key: 'default' | 'static' | 'policy' | 'ppo' | 'search' | 'adapt' | 'oracle' | 'labelled' | 'modelStatic' | 'modelPolicy' | 'modelOracle'): number => mean(rows.map((row) => row[key] ?? NaN));
+  const figure = (key: 'default' | 'static' | 'policy' | 'ppo' | 'search' | 'adaptThreshold' | 'adapt' | 'oracle' | 'labelled' | 'modelStatic' | 'modelPolicy' | 'modelOracle'): number => mean(rows.map((row) => row[key] ?? NaN));
   const gap = figure('oracle') - figure('static');
   const sorted = [...fullMs].sort((a, b) => a - b);
   const out = {
@@ -366,6 +394,7 @@ export async function run(args: string[]): Promise<void> {
     static_f1: round(figure('static')),
     policy_f1: round(figure('policy')),
     adapt_f1: round(figure('adapt')),
+    adapt_threshold_f1: round(figure('adaptThreshold')),
     oracle_f1: round(figure('oracle')),
     ppo_f1: round(figure('ppo')),
     search_f1: round(figure('search')),
@@ -374,6 +403,7 @@ export async function run(args: string[]): Promise<void> {
     ...(withModel ? { model_blobs_static_f1: round(figure('modelStatic')), model_blobs_policy_f1: round(figure('modelPolicy')), model_blobs_oracle_f1: round(figure('modelOracle')), model_blobs_ms_p50: Math.round(median(modelMs)) } : {}),
     gap_recovered: gap > 1e-9 ? round((figure('adapt') - figure('static')) / gap) : null,
     adapt_ms_p50: fullMs.length ? Math.round(median(fullMs)) : null,
+    adapt_propose_ms_p50: fullProposeMs.length ? Math.round(median(fullProposeMs)) : null,
     adapt_ms_p95: sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]) : null,
   };
   console.log(`label-free reward: ${rewardName}; static knobs: ${staticKey}; ${tune.length} tuning and ${test.length} test images; ppo policy trained in ${ppoSeconds.toFixed(1)} s; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);

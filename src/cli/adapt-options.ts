@@ -15,6 +15,7 @@ export interface AdaptArgs {
   'adapt-budget'?: number;
   'adapt-sigma'?: number;
   'adapt-ms'?: number;
+  'adapt-propose'?: string;
 }
 
 export function adaptOptions<T>(y: Argv<T>): Argv<T & AdaptArgs> {
@@ -23,7 +24,39 @@ export function adaptOptions<T>(y: Argv<T>): Argv<T & AdaptArgs> {
     .option('reward', { type: 'string', describe: "reward config (YAML) that --adapt maximises (watch also prints its terms per frame; default: the policy's training reward)" })
     .option('adapt-budget', { type: 'number', describe: "evaluations per frame for --adapt (default: the policy's, else 12)" })
     .option('adapt-sigma', { type: 'number', describe: "CMA-ES step size for --adapt, normalised units (default: the policy's, else 0.15)" })
-    .option('adapt-ms', { type: 'number', describe: 'wall-time bound per frame for --adapt, ms: no evaluation starts after it (default: none)' }) as Argv<T & AdaptArgs>;
+    .option('adapt-ms', { type: 'number', describe: 'wall-time bound per frame for --adapt, ms: no evaluation starts after it (default: none)' })
+    .option('adapt-propose', {
+      type: 'string',
+      describe:
+        'propose-stage settings --adapt may also choose among per frame: a JSON list (or a .json file of one) of knob objects that all set the same propose-stage knobs, e.g. \'[{"blob_polarity":"bright"},{"blob_polarity":"dark"}]\' (each re-runs the propose stage; the blob segmenter shares scale-space layers between σ ranges)',
+    }) as Argv<T & AdaptArgs>;
+}
+
+/** The candidates of --adapt-propose: inline JSON, or a JSON file. */
+export async function proposeCandidates(text: string): Promise<Record<string, string | number>[]> {
+  const { readFile } = await import('node:fs/promises');
+  let source = '--adapt-propose';
+  let json = text.trim();
+  if (!json.startsWith('[')) {
+    source = `--adapt-propose ${text}`;
+    try {
+      json = await readFile(text, 'utf8');
+    } catch (error) {
+      throw new SamstarError('ARGUMENT_INVALID', `${source}: not a JSON list and not a readable file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {
+        hint: 'e.g. --adapt-propose \'[{"blob_polarity":"bright"},{"blob_polarity":"dark"}]\'',
+      });
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new SamstarError('ARGUMENT_INVALID', `${source}: invalid JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(value) || value.length === 0 || !value.every((c) => c !== null && typeof c === 'object' && !Array.isArray(c) && Object.values(c).every((v) => typeof v === 'string' || typeof v === 'number'))) {
+    throw new SamstarError('ARGUMENT_INVALID', `${source}: expected a non-empty list of knob objects (names to numbers or strings)`);
+  }
+  return value as Record<string, string | number>[];
 }
 
 /** The reward of --reward, else the policy's training reward; undefined when neither exists. */
@@ -41,7 +74,7 @@ export async function adaptReward(args: Pick<AdaptArgs, 'reward'>, policy?: Poli
  */
 export async function buildAdapter(args: AdaptArgs, options: { segmenter: Segmenter; runsOn?: Segmenter; policy?: Policy; reward?: CompiledReward }): Promise<OnlineAdapter | undefined> {
   if (!args.adapt) {
-    for (const key of ['adapt-budget', 'adapt-sigma', 'adapt-ms'] as const) {
+    for (const key of ['adapt-budget', 'adapt-sigma', 'adapt-ms', 'adapt-propose'] as const) {
       if (args[key] !== undefined) throw new SamstarError('ARGUMENT_INVALID', `--${key} sets online adaptation: add --adapt`);
     }
     return undefined;
@@ -62,11 +95,15 @@ export async function buildAdapter(args: AdaptArgs, options: { segmenter: Segmen
   }
   // The policy's tuned bounds for its knobs, the segmenter's for the rest.
   const specs = names.map((n) => (policy && policy.space.names.includes(n) ? policy.space.spec(n) : segmenter.knobs.spec(n)));
+  const candidates = args['adapt-propose'] !== undefined ? await proposeCandidates(args['adapt-propose']) : [];
+  // With propose candidates the default budget also pays for them (a few evaluations each).
+  const budget = args['adapt-budget'] ?? (settings?.budget ?? ADAPT_DEFAULTS.budget) + ADAPT_DEFAULTS.candidateBudget * candidates.length;
   return new OnlineAdapter({
     segmenter: options.runsOn ?? segmenter,
     reward,
     space: new KnobSpace(specs),
-    budget: args['adapt-budget'] ?? settings?.budget ?? ADAPT_DEFAULTS.budget,
+    budget,
+    ...(candidates.length ? { proposeCandidates: candidates } : {}),
     sigma: args['adapt-sigma'] ?? settings?.sigma ?? ADAPT_DEFAULTS.sigma,
     popsize: settings?.popsize ?? ADAPT_DEFAULTS.popsize,
     ...(args['adapt-ms'] !== undefined ? { timeBudgetMs: args['adapt-ms'] } : {}),

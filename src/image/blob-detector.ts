@@ -1,5 +1,5 @@
 import { LruCache } from '../util/lru.js';
-import { blobNoiseUnit, detectBlobs, findBlobPeaks, suppressOverlaps, type Blob, type BlobOptions } from './blobs.js';
+import { blobNoiseUnit, detectBlobs, findBlobPeaks, scaleNormalisedLog, suppressOverlaps, type Blob, type BlobOptions } from './blobs.js';
 import type { Frame } from './frame.js';
 
 /** Scale-space peaks of one frame at a detection floor, and the noise unit their thresholds are multiples of. */
@@ -21,13 +21,26 @@ export type PeakOptions = Pick<BlobOptions, 'sigmaMin' | 'sigmaMax' | 'sigmaStep
  */
 export class BlobDetector {
   private readonly detections: LruCache<BlobDetection>;
+  /** Scale-space layers σ²∇²G_σ∗I per frame and σ (off when the budget is 0). */
+  private readonly layers: LruCache<Float32Array> | undefined;
+  private readonly noise = new Map<string, number>();
+  /** Scale-space layers computed so far (cached ones not counted): what the layer cache saves shows here. */
+  layersComputed = 0;
 
   constructor(
     /** The lowest threshold, in multiples of the image noise σ, that peaks are kept at. */
     readonly floor: number,
     maxBytes = 256 * 2 ** 20,
+    /**
+     * Bytes of scale-space layers kept per σ (default 0: none). With a budget, a detection over a
+     * new σ range computes only the σ values no earlier range of the frame had, and both polarities
+     * share their layers: searching σ ranges on a common lattice (as adaptation does) costs about
+     * one scale space over the lattice. A 2048² layer is 16 MB.
+     */
+    layerBytes = 0,
   ) {
     this.detections = new LruCache<BlobDetection>(maxBytes, (d) => 64 * d.peaks.length + 64);
+    this.layers = layerBytes > 0 ? new LruCache<Float32Array>(layerBytes, (l) => l.byteLength + 64) : undefined;
   }
 
   /** The peaks at the floor; `ms` is set when they were computed now (not cached). */
@@ -36,9 +49,30 @@ export class BlobDetector {
     const cached = this.detections.get(key);
     if (cached) return { detection: cached };
     const t0 = performance.now();
+    const layers = this.layers;
+    // σ values from different ranges agree to rounding only (2·e^{0} vs 1·e^{ln 4 / 2}): key them at 10 digits.
+    const layerOf = layers
+      ? (sigma: number): Float32Array => {
+          const layerKey = `${frame.hash}|${sigma.toPrecision(10)}`;
+          let layer = layers.get(layerKey);
+          if (!layer) {
+            layer = scaleNormalisedLog(frame.grey, frame.width, frame.height, sigma);
+            this.layersComputed++;
+            layers.set(layerKey, layer);
+          }
+          return layer;
+        }
+      : undefined;
+    // The noise unit once per frame (the 'noise' threshold mode would estimate it again per range).
+    let noise = this.noise.get(frame.hash);
+    if (noise === undefined) {
+      noise = blobNoiseUnit(frame.grey, frame.width, frame.height);
+      if (this.noise.size > 4096) this.noise.clear();
+      this.noise.set(frame.hash, noise);
+    }
     const detection: BlobDetection = {
-      peaks: findBlobPeaks(frame.grey, frame.width, frame.height, { ...options, threshold: this.floor, thresholdMode: 'noise', overlap: 1 }),
-      noise: blobNoiseUnit(frame.grey, frame.width, frame.height),
+      peaks: findBlobPeaks(frame.grey, frame.width, frame.height, { ...options, threshold: this.floor * noise, thresholdMode: 'absolute', overlap: 1 }, layerOf),
+      noise,
     };
     this.detections.set(key, detection);
     return { detection, ms: performance.now() - t0 };
@@ -52,6 +86,8 @@ export class BlobDetector {
 
   clear(): void {
     this.detections.clear();
+    this.layers?.clear();
+    this.noise.clear();
   }
 }
 

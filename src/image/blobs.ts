@@ -85,9 +85,10 @@ export function detectBlobs(grey: Float32Array, width: number, height: number, o
  * suppression equals thresholding before it: callers may detect once at a low
  * threshold and apply higher thresholds (and any overlap) later, cheaply.
  */
-export function findBlobPeaks(grey: Float32Array, width: number, height: number, options: BlobOptions): Blob[] {
+export function findBlobPeaks(grey: Float32Array, width: number, height: number, options: BlobOptions, layerOf?: (sigma: number) => Float32Array): Blob[] {
   const sigmas = blobSigmas(options);
-  const stack = sigmas.map((s) => scaleNormalisedLog(grey, width, height, s));
+  // `layerOf` lets a caller serve scale-space layers from a cache (BlobDetector): ranges that share σ values share their work.
+  const stack = sigmas.map((s) => (layerOf ? layerOf(s) : scaleNormalisedLog(grey, width, height, s)));
   const threshold = options.thresholdMode === 'noise' ? options.threshold * estimateNoiseSigma(grey, width, height) : options.threshold;
   const found: Blob[] = [];
   const polarities: ('bright' | 'dark')[] = options.polarity === 'both' ? ['bright', 'dark'] : [options.polarity];

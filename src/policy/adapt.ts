@@ -10,7 +10,8 @@ import { SamstarError } from '../util/errors.js';
 /**
  * Online adaptation without a network: per frame, a short warm-started CMA-ES
  * over the filter-stage knobs, starting from the knobs that won on the
- * previous frame, with a small step size and a fixed number of evaluations.
+ * previous frame, with a small step size and a fixed number of evaluations;
+ * optionally first a choice among propose-stage alternatives (`proposeCandidates`).
  *
  * Filter-stage knobs only: the first evaluation of a frame runs the model
  * (encode + propose) once; every other evaluation re-runs only the filter stage
@@ -24,8 +25,15 @@ import { SamstarError } from '../util/errors.js';
  *  2. CMA-ES (x0 = start, σ0 = sigma, λ = popsize) asks generations until the
  *     budget of evaluations (the start candidates included) is spent; a partly
  *     evaluated last generation is not told;
+ *  2a. with `proposeCandidates` (propose-stage settings, e.g. blob polarity × σ
+ *     range), before that: each candidate is evaluated at the best filter knobs so
+ *     far and at `candidateBudget` − 1 points drawn around them (a broad σ, since a
+ *     new scale may want other filter knobs); the best setting so far, whichever
+ *     candidate it has, is where CMA-ES then starts. Each candidate runs the
+ *     propose stage once per frame (the blob segmenter keeps its scale-space
+ *     layers per σ, so σ ranges on one lattice share their work);
  *  3. the best evaluation wins (the start when nothing beat it) and is carried
- *     to the next frame.
+ *     to the next frame, its propose setting included.
  * Deterministic: the CMA-ES seed is derived from `seed` and the frame's position.
  */
 export interface AdaptOptions {
@@ -45,6 +53,16 @@ export interface AdaptOptions {
    */
   readonly timeBudgetMs?: number;
   readonly seed?: number;
+  /**
+   * Propose-stage settings to choose among on each frame (partial knob values, all naming the same
+   * propose-stage knobs, none of them adapted knobs), e.g. every blob polarity × σ range. The base
+   * knobs' own setting is always a candidate. Default none: filter-stage knobs only.
+   */
+  readonly proposeCandidates?: readonly KnobValues[];
+  /** Evaluations per propose candidate (default 4): at the best filter knobs so far and around them. */
+  readonly candidateBudget?: number;
+  /** σ0 (normalised) of the points drawn around the filter knobs for each candidate (default 0.5). */
+  readonly candidateSigma?: number;
 }
 
 export interface AdaptResult {
@@ -69,8 +87,8 @@ export interface AdaptResult {
   readonly timedOut: boolean;
 }
 
-/** The defaults: 12 evaluations per frame, σ 0.15, λ 4. */
-export const ADAPT_DEFAULTS = { budget: 12, sigma: 0.15, popsize: 4 } as const;
+/** The defaults: 12 evaluations per frame, σ 0.15, λ 4; per propose candidate 4 evaluations at σ 0.5. */
+export const ADAPT_DEFAULTS = { budget: 12, sigma: 0.15, popsize: 4, candidateBudget: 4, candidateSigma: 0.5 } as const;
 
 export class OnlineAdapter {
   readonly space: KnobSpace;
@@ -78,10 +96,15 @@ export class OnlineAdapter {
   readonly sigma: number;
   readonly popsize: number;
   readonly timeBudgetMs: number;
+  readonly proposeCandidates: readonly KnobValues[];
+  readonly candidateBudget: number;
+  readonly candidateSigma: number;
+  private readonly proposeNames: readonly string[];
   private readonly segmenter: Segmenter;
   private readonly reward: CompiledReward;
   private readonly seed: number;
   private previous?: number[];
+  private previousPropose?: KnobValues;
   private frames = 0;
 
   constructor(options: AdaptOptions) {
@@ -98,6 +121,26 @@ export class OnlineAdapter {
     if (!(this.sigma > 0 && this.sigma <= 2)) throw new SamstarError('ARGUMENT_INVALID', `online adaptation: sigma must be in (0, 2], got ${this.sigma}`);
     if (!Number.isInteger(this.popsize) || this.popsize < 2) throw new SamstarError('ARGUMENT_INVALID', `online adaptation: popsize must be a whole number ≥ 2, got ${this.popsize}`);
     if (this.space.dimension < 1) throw new SamstarError('ARGUMENT_INVALID', 'online adaptation: no knobs to adapt', { hint: 'adapt at least one filter-stage knob' });
+    this.proposeCandidates = (options.proposeCandidates ?? []).map((c) => ({ ...c }));
+    this.candidateBudget = options.candidateBudget ?? ADAPT_DEFAULTS.candidateBudget;
+    this.candidateSigma = options.candidateSigma ?? ADAPT_DEFAULTS.candidateSigma;
+    if (!Number.isInteger(this.candidateBudget) || this.candidateBudget < 1) throw new SamstarError('ARGUMENT_INVALID', `online adaptation: candidateBudget must be a whole number ≥ 1, got ${this.candidateBudget}`);
+    if (!(this.candidateSigma > 0 && this.candidateSigma <= 2)) throw new SamstarError('ARGUMENT_INVALID', `online adaptation: candidateSigma must be in (0, 2], got ${this.candidateSigma}`);
+    this.proposeNames = this.proposeCandidates.length ? Object.keys(this.proposeCandidates[0]).sort() : [];
+    this.proposeCandidates.forEach((candidate, i) => {
+      const names = Object.keys(candidate).sort();
+      if (names.length === 0 || names.join() !== this.proposeNames.join()) {
+        throw new SamstarError('ARGUMENT_INVALID', `online adaptation: propose candidate ${i} sets ${names.join(', ') || 'no knob'}; every candidate must set the same knobs (${this.proposeNames.join(', ')})`);
+      }
+      for (const name of names) {
+        if (!this.segmenter.knobs.names.includes(name)) throw new SamstarError('ARGUMENT_INVALID', `online adaptation: propose candidate ${i}: ${this.segmenter.name} has no knob "${name}"`);
+        if (this.space.names.includes(name)) throw new SamstarError('ARGUMENT_INVALID', `online adaptation: "${name}" is both adapted and set by the propose candidates`);
+        if (this.segmenter.knobs.spec(name).stage === 'filter') {
+          throw new SamstarError('ARGUMENT_INVALID', `online adaptation: propose candidate ${i} sets the filter-stage knob "${name}"; adapt it instead (candidates are for propose-stage knobs)`);
+        }
+      }
+      this.segmenter.knobs.resolve(candidate, `online adaptation: propose candidate ${i}`); // valid values
+    });
     for (const spec of this.space.specs) {
       const own = this.segmenter.knobs.spec(spec.name);
       if (own.stage !== 'filter') {
@@ -111,6 +154,7 @@ export class OnlineAdapter {
   /** Forget the previous frame's knobs (a new stream). */
   reset(): void {
     this.previous = undefined;
+    this.previousPropose = undefined;
     this.frames = 0;
   }
 
@@ -126,11 +170,23 @@ export class OnlineAdapter {
   async adapt(frame: Frame, base: KnobValues, options: { truth?: LabelImage; id?: string } = {}): Promise<AdaptResult> {
     const started = performance.now();
     const names = this.space.names;
-    // The adapted knobs move; every other entry of `base` is held (the one mapping from a point to knobs).
+    // The adapted knobs move, and so does the propose setting among the candidates; every other
+    // entry of `base` is held (the one mapping from a point to knobs, one per propose setting).
     const held: KnobValues = { ...base };
     for (const n of names) delete held[n];
-    const mapping = new KnobMapping(this.segmenter.knobs, this.space, held, 'online adaptation');
-    const knobsOf = (x: readonly number[]): KnobValues => mapping.knobsOf(x);
+    for (const n of this.proposeNames) delete held[n];
+    const mappings = new Map<string, KnobMapping>();
+    const mappingFor = (propose: KnobValues): KnobMapping => {
+      const key = JSON.stringify(this.proposeNames.map((n) => propose[n]));
+      let mapping = mappings.get(key);
+      if (!mapping) {
+        mapping = new KnobMapping(this.segmenter.knobs, this.space, { ...held, ...propose }, 'online adaptation');
+        mappings.set(key, mapping);
+      }
+      return mapping;
+    };
+    const proposeOf = (values: KnobValues): KnobValues => Object.fromEntries(this.proposeNames.map((n) => [n, values[n]]));
+    const sameSetting = (a: KnobValues, b: KnobValues): boolean => this.proposeNames.every((n) => a[n] === b[n]);
     let evaluations = 0;
     let firstMs = 0;
     const trace: { tuned: KnobValues; total: number }[] = [];
@@ -144,42 +200,64 @@ export class OnlineAdapter {
       }
       return true;
     };
-    const evaluate = async (x: readonly number[]): Promise<{ total: number; terms: Record<string, number>; segmentation: Segmentation }> => {
+    type Evaluated = { x: number[]; propose: KnobValues; total: number; terms: Record<string, number>; segmentation: Segmentation };
+    const evaluate = async (x: readonly number[], propose: KnobValues): Promise<Evaluated> => {
       const t0 = performance.now();
-      const knobs = knobsOf(x);
+      const mapping = mappingFor(propose);
+      const knobs = mapping.knobsOf(x);
       const segmentation = await this.segmenter.segment(frame, knobs);
       const r = evaluateReward(this.reward, segmentation, { frame, truth: options.truth, source: options.id ?? frame.source });
       if (evaluations === 0) firstMs = performance.now() - t0;
       evaluations++;
-      trace.push({ tuned: mapping.tunedOf(knobs), total: Number.isFinite(r.total) ? r.total : Number.NaN });
-      return { total: Number.isFinite(r.total) ? r.total : Number.NaN, terms: r.terms, segmentation };
+      const total = Number.isFinite(r.total) ? r.total : Number.NaN;
+      trace.push({ tuned: { ...mapping.tunedOf(knobs), ...propose }, total });
+      return { x: [...x], propose, total, terms: r.terms, segmentation };
     };
 
     const baseValues: KnobValues = {};
     for (const n of names) baseValues[n] = base[n];
     const baseX = this.space.toNormalised(baseValues).map(clip1);
-    const starts: number[][] = [baseX];
-    if (this.previous && !sameVector(this.previous, baseX)) starts.unshift(this.previous);
+    const basePropose = proposeOf(base);
+    const starts: { x: number[]; propose: KnobValues }[] = [{ x: baseX, propose: basePropose }];
+    if (this.previous && !(sameVector(this.previous, baseX) && sameSetting(this.previousPropose ?? {}, basePropose))) {
+      starts.unshift({ x: this.previous, propose: this.previousPropose ?? basePropose });
+    }
 
-    let best: { x: number[]; total: number; terms: Record<string, number>; segmentation: Segmentation } | undefined;
+    let best: Evaluated | undefined;
     let baseTotal = Number.NaN;
-    for (const x of starts) {
+    for (const start of starts) {
       if (best && !canEvaluate()) break;
-      const r = await evaluate(x);
-      if (x === baseX) baseTotal = r.total;
-      if (!best || better(r.total, best.total)) best = { x: [...x], ...r };
+      const r = await evaluate(start.x, start.propose);
+      if (start.x === baseX) baseTotal = r.total;
+      if (!best || better(r.total, best.total)) best = r;
+    }
+
+    // Propose-stage candidates: each at the best filter knobs so far, and around them.
+    const tried = starts.map((st) => st.propose);
+    for (const [c, candidate] of this.proposeCandidates.entries()) {
+      if (!canEvaluate()) break;
+      if (tried.some((t) => sameSetting(t, candidate))) continue;
+      tried.push(candidate);
+      const around = new CmaEs(this.space.searchBounds(), mix(this.seed, this.frames * 1000 + c + 1), { x0: best!.x, sigma0: this.candidateSigma, popsize: Math.max(2, this.candidateBudget - 1) });
+      const points = [best!.x, ...around.ask().slice(0, this.candidateBudget - 1)];
+      for (const x of points) {
+        if (!canEvaluate()) break;
+        const r = await evaluate(x, candidate);
+        if (better(r.total, best!.total)) best = r;
+      }
     }
 
     if (canEvaluate()) {
+      const propose = best!.propose;
       const es = new CmaEs(this.space.searchBounds(), mix(this.seed, this.frames), { x0: best!.x, sigma0: this.sigma, popsize: this.popsize });
       while (canEvaluate() && es.stop().length === 0) {
         const candidates = es.ask();
         const rewards: number[] = [];
         for (const x of candidates) {
           if (!canEvaluate()) break;
-          const r = await evaluate(x);
+          const r = await evaluate(x, propose);
           rewards.push(r.total);
-          if (better(r.total, best!.total)) best = { x: [...x], ...r };
+          if (better(r.total, best!.total)) best = r;
         }
         if (rewards.length < candidates.length) break;
         es.tell(candidates, rewards);
@@ -192,10 +270,11 @@ export class OnlineAdapter {
       });
     }
     this.previous = winner.x;
+    this.previousPropose = winner.propose;
     this.frames++;
-    const knobs = knobsOf(winner.x);
+    const knobs = mappingFor(winner.propose).knobsOf(winner.x);
     const tuned: KnobValues = {};
-    for (const n of names) tuned[n] = knobs[n];
+    for (const n of [...names, ...this.proposeNames]) tuned[n] = knobs[n];
     return {
       knobs,
       tuned,

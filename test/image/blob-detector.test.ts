@@ -29,6 +29,19 @@ describe('BlobDetector', () => {
     expect(computed).toBe(4);
   });
 
+  it('with a layer cache, σ ranges on one lattice and both polarities share their scale-space layers, and detect exactly as without', () => {
+    const cached = new BlobDetector(1, undefined, 64 * 2 ** 20);
+    const ranges: [number, number][] = [[1, 4], [2, 8], [4, 16]];
+    for (const polarity of ['bright', 'dark', 'both'] as const) {
+      for (const [sigmaMin, sigmaMax] of ranges) {
+        const options: BlobOptions = { ...DEFAULT_BLOB_OPTIONS, sigmaMin, sigmaMax, sigmaSteps: 5, polarity, threshold: 3 };
+        expect(cached.detect(frame, options)).toEqual(detectBlobs(frame.grey, frame.width, frame.height, options));
+      }
+    }
+    // σ = 1, 1.41, 2, …, 16: 9 layers for 9 detections (45 layers without the cache).
+    expect(cached.layersComputed).toBe(9);
+  });
+
   it('keeps more blobs at lower thresholds, every one of those at higher thresholds', () => {
     const detector = new BlobDetector(1);
     const at = (threshold: number) => detector.detect(frame, { ...DEFAULT_BLOB_OPTIONS, threshold }).map((b) => `${b.x},${b.y},${b.sigma}`);

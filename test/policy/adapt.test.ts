@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileReward, evaluateReward, type CompiledReward } from '../../rewards/index.js';
-import { generateSynthSeries, type SynthFrame } from '../../src/data/synth.js';
+import { generateSynthFrame, generateSynthSeries, type SynthFrame } from '../../src/data/synth.js';
+import type { BlobDetector } from '../../src/image/blob-detector.js';
+import { BlobSegmenter } from '../../src/segmenters/blobs/segmenter.js';
 import { OnlineAdapter } from '../../src/policy/adapt.js';
 import type { KnobSpace } from '../../src/segmenters/knobs.js';
 import { SamSegmenter } from '../../src/segmenters/sam/segmenter.js';
@@ -84,5 +86,44 @@ describe('online adaptation (warm-started CMA-ES over filter knobs)', () => {
       /online adaptation tunes filter-stage knobs only; "points_per_side" is a propose-stage knob/,
     );
     expect(() => new OnlineAdapter({ segmenter, reward, space, budget: 0 })).toThrow(/budget must be a whole number ≥ 1/);
+  });
+});
+
+describe('online adaptation with propose-stage candidates (blob polarity × σ range)', () => {
+  // Dark particles of ~16 px on a bright background: the start (bright, σ 1–4) is the wrong polarity and scale.
+  const { frame } = generateSynthFrame({ width: 128, height: 128, count: 12, diameter: { median: 16, sigma: 0.1 }, polarity: 'dark', contrast: 0.5, noise: { read: 0.03 } }, new Rng(8), 'adapt-propose');
+  const reward = compileReward({ terms: { significance: { type: 'significance' } }, total: 'significance' });
+  const candidates = ['bright', 'dark'].flatMap((blob_polarity) =>
+    [[1, 4], [2, 8], [4, 16]].map(([blob_sigma_min, blob_sigma_max]) => ({ blob_polarity, blob_sigma_min, blob_sigma_max })),
+  );
+
+  it('moves to the propose setting the reward prefers, never below its start, records it, and computes each σ layer once', async () => {
+    const segmenter = new BlobSegmenter();
+    const space = segmenter.knobs.subset(['blob_threshold']);
+    const base = segmenter.knobs.resolve({ blob_polarity: 'bright', blob_sigma_min: 1, blob_sigma_max: 4, blob_sigma_steps: 5, blob_threshold: 6 });
+    const adapter = new OnlineAdapter({ segmenter, reward, space, budget: 40, proposeCandidates: candidates, seed: 3 });
+    const r = await adapter.adapt(frame, base);
+    expect(r.knobs.blob_polarity).toBe('dark');
+    expect(r.total).toBeGreaterThan(r.baseTotal);
+    expect(r.total).toBe(Math.max(...r.trace.map((t) => t.total)));
+    // The trace names the propose setting of every evaluation; every candidate was tried.
+    for (const c of candidates) expect(r.trace.some((t) => t.tuned.blob_polarity === c.blob_polarity && t.tuned.blob_sigma_min === c.blob_sigma_min)).toBe(true);
+    expect(Object.keys(r.tuned).sort()).toEqual(['blob_polarity', 'blob_sigma_max', 'blob_sigma_min', 'blob_threshold']);
+    expect(r.knobs.blob_sigma_steps).toBe(5);
+    // σ = 1 … 16 on the √2 lattice: 9 layers for 6 candidates (30 without sharing).
+    expect((segmenter as unknown as { detector: BlobDetector }).detector.layersComputed).toBe(9);
+    // The next frame starts from this one's winner, propose setting included.
+    const next = await adapter.adapt(frame, base);
+    expect(next.trace[0].tuned.blob_polarity).toBe('dark');
+    await segmenter.dispose();
+  });
+
+  it('refuses candidates that differ in their knobs, set a filter-stage knob, or set an adapted one', () => {
+    const segmenter = new BlobSegmenter();
+    const space = segmenter.knobs.subset(['blob_threshold']);
+    expect(() => new OnlineAdapter({ segmenter, reward, space, proposeCandidates: [{ blob_polarity: 'dark' }, { blob_sigma_min: 2 }] })).toThrow(/candidate 1 sets blob_sigma_min; every candidate must set the same knobs \(blob_polarity\)/);
+    expect(() => new OnlineAdapter({ segmenter, reward, space, proposeCandidates: [{ radius_scale: 1.2 }] })).toThrow(/filter-stage knob "radius_scale"/);
+    expect(() => new OnlineAdapter({ segmenter, reward, space: segmenter.knobs.subset(['blob_threshold']), proposeCandidates: [{ blob_threshold: 3 }] })).toThrow(/"blob_threshold" is both adapted and set/);
+    expect(() => new OnlineAdapter({ segmenter, reward, space, proposeCandidates: [{ blob_polarity: 'sideways' }] })).toThrow(/blob_polarity/);
   });
 });

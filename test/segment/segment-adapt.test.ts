@@ -54,6 +54,27 @@ describe('segment --adapt', () => {
     expect(first.adapt.total).toBeGreaterThan(first.adapt.start);
   });
 
+  it('--adapt-propose: chooses among propose-stage settings per frame (here the polarity) and records the choice', async () => {
+    const darkImages = (await writeSynthDataset(join(dir, 'dark'), { frames: 1, width: 112, height: 112, count: 10, diameter: { median: 14, sigma: 0.1 }, polarity: 'dark', contrast: 0.5 }, 6)).images;
+    const significance = join(dir, 'significance.yaml');
+    writeFileSync(significance, stringify({ terms: { significance: { type: 'significance' } }, total: 'significance' }));
+    const out = join(dir, 'seg-propose');
+    const candidates = JSON.stringify([{ blob_polarity: 'bright' }, { blob_polarity: 'dark' }]);
+    await captureOutput(() =>
+      segment({ images: darkImages, out, segmenter: 'blobs', knobs: JSON.stringify({ blob_polarity: 'bright', blob_sigma_min: 3, blob_sigma_max: 8 }), adapt: true, reward: significance, 'adapt-propose': candidates, _: [], $0: 'samstar' }),
+    );
+    const stem = darkImages[0].split('/').pop()!.replace(/\.png$/, '');
+    const record = JSON.parse(readFileSync(join(out, `${stem}.json`), 'utf8')) as { knobs: Record<string, unknown>; adapt: { knobs: Record<string, unknown>; total: number; start: number; evaluations: number; trace: { tuned: Record<string, unknown> }[] } };
+    expect(record.knobs.blob_polarity).toBe('dark');
+    expect(record.adapt.knobs.blob_polarity).toBe('dark');
+    expect(record.adapt.total).toBeGreaterThan(record.adapt.start);
+    // Default budget: 12 plus 4 per candidate.
+    expect(record.adapt.evaluations).toBe(20);
+    expect(new Set(record.adapt.trace.map((t) => t.tuned.blob_polarity))).toEqual(new Set(['bright', 'dark']));
+    await expect(segment({ images: darkImages, out: join(dir, 'z'), segmenter: 'blobs', adapt: true, reward: significance, 'adapt-propose': '[{"refine": "none"}]', _: [], $0: 'samstar' })).rejects.toThrow(/filter-stage knob "refine"/);
+    await expect(segment({ images: darkImages, out: join(dir, 'z'), segmenter: 'blobs', adapt: true, reward: significance, 'adapt-propose': 'no-such-file.json', _: [], $0: 'samstar' })).rejects.toThrow(/--adapt-propose no-such-file.json: not a JSON list and not a readable file/);
+  });
+
   it('refuses adaptation flags without --adapt, and --adapt without a reward', async () => {
     await expect(segment({ images, out: join(dir, 'x'), segmenter: 'blobs', 'adapt-ms': 100, adapt: false, _: [], $0: 'samstar' })).rejects.toThrow(/--adapt-ms sets online adaptation: add --adapt/);
     await expect(segment({ images, out: join(dir, 'y'), segmenter: 'blobs', adapt: true, _: [], $0: 'samstar' })).rejects.toThrow(/--adapt maximises a reward: give --reward CONFIG/);

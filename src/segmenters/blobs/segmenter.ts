@@ -16,7 +16,9 @@ import { DETECTION_FLOOR, blobKnobSpace } from './knob-specs.js';
 export class BlobSegmenter implements Segmenter {
   readonly name = 'blobs';
   readonly knobs: KnobSpace = blobKnobSpace();
-  private readonly detector = new BlobDetector(DETECTION_FLOOR);
+  // Scale-space layers are kept per σ (256 MB): a search over σ ranges on a shared lattice (online
+  // adaptation of the propose stage) then computes each σ of a frame once.
+  private readonly detector = new BlobDetector(DETECTION_FLOOR, undefined, 256 * 2 ** 20);
 
   async segment(frame: Frame, knobs: KnobValues): Promise<Segmentation> {
     const values = this.knobs.resolve(knobs);
