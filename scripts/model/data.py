@@ -127,12 +127,13 @@ def instance_geometry(labels):
 class Sampler:
     """Random training crops and prompts. Deterministic for a seed (numpy Generator)."""
 
-    def __init__(self, sets, weights, crop=128, prompts=8, seed=0):
+    def __init__(self, sets, weights, crop=128, prompts=8, seed=0, zoom=(0.7, 2.5)):
         kept = [(s, w) for s, w in zip(sets, weights) if s]
         self.sets = [s for s, _ in kept]
         self.weights = np.array([w for _, w in kept]) / sum(w for _, w in kept)
         self.crop = crop
         self.prompts = prompts
+        self.zoom = zoom  # range of the crop's scale, as a factor of the image's natural working scale
         self.rng = np.random.default_rng(seed)
 
     def state(self):
@@ -148,7 +149,7 @@ class Sampler:
         sample = s[rng.integers(len(s))]
         h, w = sample.labels.shape
         natural = WORKING / max(h, w)
-        zoom = natural * np.exp(rng.uniform(np.log(0.7), np.log(2.5)))
+        zoom = natural * np.exp(rng.uniform(np.log(self.zoom[0]), np.log(self.zoom[1])))
         side = int(round(self.crop / zoom))  # crop side in file pixels
         # Origins may run past the bottom/right edge (as SAM pads there) but not the top/left.
         x0 = int(rng.integers(0, max(1, w - side // 2)))

@@ -62,6 +62,7 @@ def parse_args(argv=None):
     p.add_argument('--crop', type=int, default=128)
     p.add_argument('--prompts', type=int, default=8, help='prompts per crop')
     p.add_argument('--lr', type=float, default=2e-3)
+    p.add_argument('--zoom', default='0.7,2.5', help='MIN,MAX: crop scale as a factor of the natural working scale (long side at 256), drawn log-uniformly')
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=1, help='torch threads; 1 unless the cores are otherwise idle (oversubscribed OpenMP threads are ~5x slower)')
     p.add_argument('--checkpoint-every', type=int, default=200)
@@ -70,6 +71,16 @@ def parse_args(argv=None):
     p.add_argument('--no-export', action='store_true')
     p.add_argument('--smoke', action='store_true', help='a few steps on a few generated frames (tests)')
     return p.parse_args(argv)
+
+
+def parse_zoom(text):
+    try:
+        low, high = (float(v) for v in text.split(','))
+    except ValueError:
+        raise SystemExit(f'--zoom {text!r}: expected MIN,MAX such as 0.7,2.5')
+    if not 0 < low < high:
+        raise SystemExit(f'--zoom {text!r}: need 0 < MIN < MAX')
+    return low, high
 
 
 def log(msg):
@@ -215,6 +226,7 @@ def checkpoint_state(encoder, head, optimiser, sampler, state, run_seconds):
 
 def main(argv=None):
     args = parse_args(argv)
+    zoom = parse_zoom(args.zoom)  # a bad value fails before any data is read
     if args.smoke:
         args.steps, args.batch, args.crop, args.prompts, args.synth_frames, args.checkpoint_every = 3, 2, 64, 4, 2, 1000
     torch.set_num_threads(args.threads)
@@ -235,7 +247,7 @@ def main(argv=None):
         state['sources'] = sources
         log(f'data: ' + ', '.join(f"{s['set']} ({s['images']} images)" for s in sources))
         log(f'parameters: encoder {net.count_parameters(encoder)}, prompt head {net.count_parameters(head)}')
-        sampler = data_mod.Sampler(sets, weights, crop=args.crop, prompts=args.prompts, seed=args.seed)
+        sampler = data_mod.Sampler(sets, weights, crop=args.crop, prompts=args.prompts, seed=args.seed, zoom=zoom)
         optimiser = torch.optim.AdamW(list(encoder.parameters()) + list(head.parameters()), lr=args.lr, weight_decay=1e-4)
         if args.resume:
             optimiser.load_state_dict(saved['optimiser'])
@@ -247,7 +259,7 @@ def main(argv=None):
         import export
         info = export.export_model(encoder, head, args.out)
         info.update(training={'steps': state['step'], 'minutes': round(state['elapsed'] / 60, 1), 'seed': args.seed,
-                              'threads': args.threads, 'batch': args.batch, 'crop': args.crop, 'prompts': args.prompts,
+                              'threads': args.threads, 'batch': args.batch, 'zoom': args.zoom, 'crop': args.crop, 'prompts': args.prompts,
                               'torch': torch.__version__, 'data': state['sources'],
                               'last': state['history'][-1] if state['history'] else None})
         with open(os.path.join(args.out, 'training.json'), 'w') as f:

@@ -31,14 +31,15 @@ describe.skipIf(!python || !built)('scripts/model/train.py', () => {
   it('trains a few steps, exports an ONNX pair with the SAM contract that samstar segment loads', () => {
     const work = mkdtempSync(join(tmpdir(), 'samstar-train-model-'));
     const out = join(work, 'model');
-    const run = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', work, '--out', out], { encoding: 'utf8', cwd: root });
+    const run = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', work, '--out', out, '--zoom', '0.6,2.0'], { encoding: 'utf8', cwd: root });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/step 3\/3 .*loss \d/);
     const record = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8')) as {
       files: Record<string, { bytes: number; sha256: string }>;
-      training: { steps: number; seed: number };
+      training: { steps: number; seed: number; zoom: string };
     };
     expect(record.training.steps).toBe(3);
+    expect(record.training.zoom).toBe('0.6,2.0');
     expect(record.files['encoder.onnx'].sha256).toMatch(/^[0-9a-f]{64}$/);
 
     const segOut = join(work, 'seg');
@@ -53,5 +54,11 @@ describe.skipIf(!python || !built)('scripts/model/train.py', () => {
     const written = JSON.parse(readFileSync(join(segOut, 'frame-0000.json'), 'utf8')) as { model?: { encoder_sha256?: string; layout?: string } };
     expect(written.model?.encoder_sha256).toBe(record.files['encoder.onnx'].sha256);
     expect(written.model?.layout).toBe('sam-nchw/sam');
+  });
+
+  it('refuses a malformed --zoom, naming it', () => {
+    const run = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', mkdtempSync(join(tmpdir(), 'samstar-train-zoom-')), '--zoom', '2,1'], { encoding: 'utf8', cwd: root });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/--zoom '2,1': need 0 < MIN < MAX/);
   });
 });
