@@ -11,20 +11,34 @@ export function gaussianBlur(data: Float32Array, width: number, height: number, 
   const out = new Float32Array(width * height);
   const xs = mirroredIndices(width, radius);
   const ys = mirroredIndices(height, radius);
+  const taps = kernel.length;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < width; x++) {
       let s = 0;
-      for (let k = 0; k < kernel.length; k++) s += kernel[k] * data[row + xs[x + k]];
+      if (x >= radius && x + radius < width) {
+        // Interior: the taps are contiguous, no mirror table (same taps, same order).
+        const start = row + x - radius;
+        for (let k = 0; k < taps; k++) s += kernel[k] * data[start + k];
+      } else {
+        for (let k = 0; k < taps; k++) s += kernel[k] * data[row + xs[x + k]];
+      }
       tmp[row + x] = s;
     }
   }
+  // Columns, a whole row at a time: tap k of every pixel in the row reads one contiguous source
+  // row (a per-pixel walk down the column touches a new cache line per tap, several times slower
+  // for wide kernels). The float64 sums take the taps in the same order as a per-pixel loop, so
+  // the result is bit for bit the same.
+  const acc = new Float64Array(width);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let k = 0; k < kernel.length; k++) s += kernel[k] * tmp[ys[y + k] * width + x];
-      out[y * width + x] = s;
+    acc.fill(0);
+    for (let k = 0; k < kernel.length; k++) {
+      const w = kernel[k];
+      const src = ys[y + k] * width;
+      for (let x = 0; x < width; x++) acc[x] += w * tmp[src + x];
     }
+    out.set(acc, y * width);
   }
   return out;
 }
