@@ -47,7 +47,7 @@ import {
   type PolicyMeta,
   resolvePolicyConfig,
 } from './gaussian-policy.js';
-import { categoricalEntropy, headEntropyTf, headLogProbTf } from './heads.js';
+import { categoricalEntropy, headEntropyTf, headLogProb, headLogProbTf } from './heads.js';
 import type { ActOptions, ActResult, LearnStats, PolicyAgent, Transition } from './types.js';
 import type { NamedArray } from './weights.js';
 
@@ -558,8 +558,10 @@ export abstract class PolicyGradientAgent implements PolicyAgent {
     let categorical = 0;
     for (let t = 0; t < prepared.n; t++) {
       const a = prepared.actions.subarray(t * this.actionSize, (t + 1) * this.actionSize);
-      const lp = this.policy.logProbOfInput(prepared.rows[t], a);
-      if (this.policy.heads.categorical) categorical += categoricalEntropy(this.policy.heads, this.policy.meanOf(prepared.rows[t]));
+      // One forward pass serves the log-probability and the categorical heads' entropy.
+      const out = this.policy.meanOf(prepared.rows[t]);
+      const lp = headLogProb(this.policy.heads, a, out, this.policy.logStd);
+      if (this.policy.heads.categorical) categorical += categoricalEntropy(this.policy.heads, out);
       const logRatio = lp - batch[t].logProb;
       const ratio = Math.exp(logRatio);
       kl += ratio - 1 - logRatio;

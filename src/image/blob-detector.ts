@@ -23,7 +23,8 @@ export class BlobDetector {
   private readonly detections: LruCache<BlobDetection>;
   /** Scale-space layers σ²∇²G_σ∗I per frame and σ (off when the budget is 0). */
   private readonly layers: LruCache<Float32Array> | undefined;
-  private readonly noise = new Map<string, number>();
+  /** The noise unit per frame (a few bytes each; bounded like the other caches). */
+  private readonly noise = new LruCache<number>(2 ** 20, () => 64);
   /** Scale-space layers computed so far (cached ones not counted): what the layer cache saves shows here. */
   layersComputed = 0;
 
@@ -67,7 +68,6 @@ export class BlobDetector {
     let noise = this.noise.get(frame.hash);
     if (noise === undefined) {
       noise = blobNoiseUnit(frame.grey, frame.width, frame.height);
-      if (this.noise.size > 4096) this.noise.clear();
       this.noise.set(frame.hash, noise);
     }
     const detection: BlobDetection = {
