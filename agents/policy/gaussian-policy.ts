@@ -22,11 +22,12 @@ import { SamstarError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import type { Tf } from './backend.js';
 import { gaussianHeadsEntropy, headAction, type HeadLayout, headLayout, headLogProb } from './heads.js';
+// The Gaussian densities live with the other action heads (heads.ts); re-exported where callers have always found them.
+export { gaussianEntropy, gaussianEntropyTf, gaussianLogProb, gaussianLogProbTf } from './heads.js';
 import { RunningStats, type RunningStatsJSON } from './running-stats.js';
 import type { ActOptions, ActResult } from './types.js';
 import { type NamedArray, readWeights, type WeightsManifest, writeWeights } from './weights.js';
 
-const LOG_2PI = Math.log(2 * Math.PI);
 
 export interface GaussianPolicyConfig {
   readonly observationSize: number;
@@ -184,23 +185,6 @@ export function orthogonal(rows: number, cols: number, gain: number, rng: Rng): 
     for (let c = 0; c < cols; c++) out[r * cols + c] = gain * (rows >= cols ? q[c][r] : q[r][c]);
   }
   return out;
-}
-
-/** log N(x; mean, diag(exp(logStd)²)) in closed form. */
-export function gaussianLogProb(x: ArrayLike<number>, mean: ArrayLike<number>, logStd: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < logStd.length; i++) {
-    const z = (x[i] - mean[i]) / Math.exp(logStd[i]);
-    sum += -0.5 * z * z - logStd[i] - 0.5 * LOG_2PI;
-  }
-  return sum;
-}
-
-/** Entropy of the diagonal Gaussian: Σ (log σ + ½ log 2πe). */
-export function gaussianEntropy(logStd: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < logStd.length; i++) sum += logStd[i] + 0.5 * (LOG_2PI + 1);
-  return sum;
 }
 
 function positiveInt(name: string, v: unknown): number {
@@ -463,15 +447,4 @@ export function forwardTf(tf: Tf, dense: DenseFn, params: readonly Tensor[], obs
   if (options.value === false) return { mean };
   const value = tf.reshape(mlpTf(tf, dense, params.slice(2 * L, 3 * L), params.slice(3 * L, 4 * L), observations), [-1]) as Tensor1D;
   return { mean, value };
-}
-
-/** Per-row log N(actions; mean, diag(exp(logStd)²)). */
-export function gaussianLogProbTf(tf: Tf, actions: Tensor2D, mean: Tensor2D, logStd: Tensor): Tensor1D {
-  const z = tf.mul(tf.sub(actions, mean), tf.exp(tf.neg(logStd)));
-  const d = actions.shape[1];
-  return tf.sub(tf.mul(-0.5, tf.sum(tf.square(z), 1)), tf.add(tf.sum(logStd), 0.5 * d * LOG_2PI)) as Tensor1D;
-}
-
-export function gaussianEntropyTf(tf: Tf, logStd: Tensor): Scalar {
-  return tf.add(tf.sum(logStd), 0.5 * (LOG_2PI + 1) * logStd.shape[0]!) as Scalar;
 }

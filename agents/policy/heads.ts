@@ -158,6 +158,23 @@ export function warmStartBias(layout: HeadLayout, x: readonly number[]): Float32
   return bias;
 }
 
+/** log N(x; mean, diag(exp(logStd)²)) in closed form. */
+export function gaussianLogProb(x: ArrayLike<number>, mean: ArrayLike<number>, logStd: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < logStd.length; i++) {
+    const z = (x[i] - mean[i]) / Math.exp(logStd[i]);
+    sum += -0.5 * z * z - logStd[i] - 0.5 * LOG_2PI;
+  }
+  return sum;
+}
+
+/** Entropy of the diagonal Gaussian: Σ (log σ + ½ log 2πe). */
+export function gaussianEntropy(logStd: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < logStd.length; i++) sum += logStd[i] + 0.5 * (LOG_2PI + 1);
+  return sum;
+}
+
 // ---------------------------------------------------------------------------
 // Training graph. Columns are picked with constant 0/1 matrices and matMul,
 // not gather/slice: their gradients are plain products on every backend
@@ -180,8 +197,7 @@ export function headLogProbTf(tf: Tf, layout: HeadLayout, actions: Tensor2D, out
     const mean = layout.categorical ? tf.matMul(out, selection(tf, layout.outputSize, gaussian.map((h) => h.offset))) : out;
     const act = layout.categorical ? tf.matMul(actions, selection(tf, d, gaussian.map((h) => h.dim))) : actions;
     const ls = layout.categorical ? tf.reshape(tf.matMul(tf.reshape(logStd, [1, d]), selection(tf, d, gaussian.map((h) => h.dim))), [-1]) : logStd;
-    const z = tf.mul(tf.sub(act, mean), tf.exp(tf.neg(ls)));
-    terms.push(tf.sub(tf.mul(-0.5, tf.sum(tf.square(z), 1)), tf.add(tf.sum(ls), 0.5 * gaussian.length * LOG_2PI)) as Tensor1D);
+    terms.push(gaussianLogProbTf(tf, act as Tensor2D, mean as Tensor2D, ls));
   }
   const rows = actions.shape[0];
   const values = actions.arraySync() as number[][];
@@ -205,8 +221,8 @@ export function headEntropyTf(tf: Tf, layout: HeadLayout, out: Tensor2D, logStd:
   const gaussian = layout.heads.filter((h) => h.size === 1);
   let entropy: Scalar = tf.scalar(0);
   if (gaussian.length) {
-    const ls = layout.categorical ? tf.matMul(tf.reshape(logStd, [1, d]), selection(tf, d, gaussian.map((h) => h.dim))) : logStd;
-    entropy = tf.add(tf.sum(ls), 0.5 * (LOG_2PI + 1) * gaussian.length) as Scalar;
+    const ls = layout.categorical ? tf.reshape(tf.matMul(tf.reshape(logStd, [1, d]), selection(tf, d, gaussian.map((h) => h.dim))), [-1]) : logStd;
+    entropy = gaussianEntropyTf(tf, ls);
   }
   for (const h of layout.heads) {
     if (h.size === 1) continue;
@@ -215,4 +231,15 @@ export function headEntropyTf(tf: Tf, layout: HeadLayout, out: Tensor2D, logStd:
     entropy = tf.add(entropy, tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)))) as Scalar;
   }
   return entropy;
+}
+
+/** Per-row log N(actions; mean, diag(exp(logStd)²)). */
+export function gaussianLogProbTf(tf: Tf, actions: Tensor2D, mean: Tensor2D, logStd: Tensor): Tensor1D {
+  const z = tf.mul(tf.sub(actions, mean), tf.exp(tf.neg(logStd)));
+  const d = actions.shape[1];
+  return tf.sub(tf.mul(-0.5, tf.sum(tf.square(z), 1)), tf.add(tf.sum(logStd), 0.5 * d * LOG_2PI)) as Tensor1D;
+}
+
+export function gaussianEntropyTf(tf: Tf, logStd: Tensor): Scalar {
+  return tf.add(tf.sum(logStd), 0.5 * (LOG_2PI + 1) * logStd.shape[0]!) as Scalar;
 }
