@@ -28,7 +28,6 @@ import { RunningStats, type RunningStatsJSON } from './running-stats.js';
 import type { ActOptions, ActResult } from './types.js';
 import { type NamedArray, readWeights, type WeightsManifest, writeWeights } from './weights.js';
 
-
 export interface GaussianPolicyConfig {
   readonly observationSize: number;
   readonly actionSize: number;
