@@ -32,31 +32,20 @@ export function adaptOptions<T>(y: Argv<T>): Argv<T & AdaptArgs> {
     }) as Argv<T & AdaptArgs>;
 }
 
-/** The candidates of --adapt-propose: inline JSON, or a JSON file. */
+/** The candidates of --adapt-propose: an inline JSON list, or a JSON/YAML file of one. */
 export async function proposeCandidates(text: string): Promise<Record<string, string | number>[]> {
-  const { readFile } = await import('node:fs/promises');
-  let source = '--adapt-propose';
-  let json = text.trim();
-  if (!json.startsWith('[')) {
-    source = `--adapt-propose ${text}`;
-    try {
-      json = await readFile(text, 'utf8');
-    } catch (error) {
-      throw new SamstarError('ARGUMENT_INVALID', `${source}: not a JSON list and not a readable file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {
-        hint: 'e.g. --adapt-propose \'[{"blob_polarity":"bright"},{"blob_polarity":"dark"}]\'',
-      });
-    }
+  const { readInlineOrFile } = await import('../segmenters/knob-input.js');
+  const { parsed, source } = await readInlineOrFile(text, {
+    option: '--adapt-propose',
+    opener: '[',
+    example: '--adapt-propose \'[{"blob_polarity":"bright"},{"blob_polarity":"dark"}]\'',
+    code: 'ARGUMENT_INVALID',
+  });
+  const named = source === '--adapt-propose' ? source : `--adapt-propose ${source}`;
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((c) => c !== null && typeof c === 'object' && !Array.isArray(c) && Object.values(c).every((v) => typeof v === 'string' || typeof v === 'number'))) {
+    throw new SamstarError('ARGUMENT_INVALID', `${named}: expected a non-empty list of knob objects (names to numbers or strings)`);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (error) {
-    throw new SamstarError('ARGUMENT_INVALID', `${source}: invalid JSON (${(error as Error).message})`);
-  }
-  if (!Array.isArray(value) || value.length === 0 || !value.every((c) => c !== null && typeof c === 'object' && !Array.isArray(c) && Object.values(c).every((v) => typeof v === 'string' || typeof v === 'number'))) {
-    throw new SamstarError('ARGUMENT_INVALID', `${source}: expected a non-empty list of knob objects (names to numbers or strings)`);
-  }
-  return value as Record<string, string | number>[];
+  return parsed as Record<string, string | number>[];
 }
 
 /** The reward of --reward, else the policy's training reward; undefined when neither exists. */

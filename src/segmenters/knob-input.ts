@@ -9,32 +9,40 @@ import { SamstarError } from '../util/errors.js';
  * source named in the message.
  */
 export async function readKnobInput(value: string): Promise<{ values: Record<string, unknown>; source: string }> {
+  const { parsed, source } = await readInlineOrFile(value, { option: '--knobs', opener: '{', example: '--knobs \'{"pred_iou_thresh": 0.7, "stability_score_thresh": 0.8}\'', code: 'KNOB_INVALID' });
+  return { values: unwrap(parsed, source), source };
+}
+
+/**
+ * A command-line value that is either inline JSON (it starts with `opener`) or the path of a
+ * JSON (.json) or YAML file; parse errors name the option or the file. `source` is the option for
+ * inline values and the path for files.
+ */
+export async function readInlineOrFile(
+  value: string,
+  how: { readonly option: string; readonly opener: '{' | '['; readonly example: string; readonly code: 'KNOB_INVALID' | 'ARGUMENT_INVALID' },
+): Promise<{ parsed: unknown; source: string }> {
   const trimmed = value.trim();
-  if (trimmed.startsWith('{')) {
+  if (trimmed.startsWith(how.opener)) {
     try {
-      return { values: unwrap(JSON.parse(trimmed), '--knobs'), source: '--knobs' };
+      return { parsed: JSON.parse(trimmed), source: how.option };
     } catch (cause) {
-      if (cause instanceof SamstarError) throw cause;
-      throw new SamstarError('KNOB_INVALID', `--knobs: inline JSON does not parse: ${(cause as Error).message}`, {
-        hint: 'example: --knobs \'{"pred_iou_thresh": 0.7, "stability_score_thresh": 0.8}\'',
-      });
+      throw new SamstarError(how.code, `${how.option}: inline JSON does not parse: ${(cause as Error).message}`, { hint: `example: ${how.example}` });
     }
   }
   let text: string;
   try {
     text = await readFile(value, 'utf8');
   } catch (cause) {
-    throw new SamstarError('IO_ERROR', `--knobs: cannot read ${value} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-      hint: 'pass a JSON/YAML file of knob values or inline JSON',
+    throw new SamstarError('IO_ERROR', `${how.option}: cannot read ${value} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
+      hint: `pass inline JSON or a JSON/YAML file; example: ${how.example}`,
     });
   }
-  let parsed: unknown;
   try {
-    parsed = value.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    return { parsed: value.endsWith('.json') ? JSON.parse(text) : parseYaml(text), source: value };
   } catch (cause) {
-    throw new SamstarError('KNOB_INVALID', `${value}: does not parse as ${value.endsWith('.json') ? 'JSON' : 'YAML'}: ${(cause as Error).message}`);
+    throw new SamstarError(how.code, `${value}: does not parse as ${value.endsWith('.json') ? 'JSON' : 'YAML'}: ${(cause as Error).message}`);
   }
-  return { values: unwrap(parsed, value), source: value };
 }
 
 function unwrap(parsed: unknown, source: string): Record<string, unknown> {

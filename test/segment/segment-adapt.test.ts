@@ -72,7 +72,9 @@ describe('segment --adapt', () => {
     expect(record.adapt.evaluations).toBe(20);
     expect(new Set(record.adapt.trace.map((t) => t.tuned.blob_polarity))).toEqual(new Set(['bright', 'dark']));
     await expect(segment({ images: darkImages, out: join(dir, 'z'), segmenter: 'blobs', adapt: true, reward: significance, 'adapt-propose': '[{"refine": "none"}]', _: [], $0: 'samstar' })).rejects.toThrow(/filter-stage knob "refine"/);
-    await expect(segment({ images: darkImages, out: join(dir, 'z'), segmenter: 'blobs', adapt: true, reward: significance, 'adapt-propose': 'no-such-file.json', _: [], $0: 'samstar' })).rejects.toThrow(/--adapt-propose no-such-file.json: not a JSON list and not a readable file/);
+    await expect(segment({ images: darkImages, out: join(dir, 'z'), segmenter: 'blobs', adapt: true, reward: significance, 'adapt-propose': 'no-such-file.json', _: [], $0: 'samstar' })).rejects.toThrow(/--adapt-propose: cannot read no-such-file.json \(ENOENT\)/);
+    await expect(segment({ images: darkImages, out: join(dir, 'z'), segmenter: 'blobs', adapt: true, reward: significance, 'adapt-propose': '[{"blob_polarity": ', _: [], $0: 'samstar' })).rejects.toThrow(/--adapt-propose: inline JSON does not parse/);
+    await expect(segment({ images: darkImages, out: join(dir, 'z'), segmenter: 'blobs', adapt: true, reward: significance, 'adapt-propose': '[]', _: [], $0: 'samstar' })).rejects.toThrow(/--adapt-propose: expected a non-empty list of knob objects/);
   });
 
   it('refuses adaptation flags without --adapt, and --adapt without a reward', async () => {
