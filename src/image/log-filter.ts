@@ -153,11 +153,15 @@ export interface LogResponse {
 /**
  * Scale-normalised LoG at each σ (input pixels). `priorVariance` is the blur
  * (variance, input px²) the input already carries, e.g. from an earlier box
- * downsampling; it is taken off the Gaussians applied here.
+ * downsampling; it is taken off the Gaussians applied here. `minLevelSigma`
+ * (default 1) is the smallest σ, in level pixels, a level may measure: larger
+ * values keep finer levels (more accurate peaks, more work).
  */
-export function scaleNormalisedLog(image: GreyImage, sigmas: readonly number[], priorVariance = 0): LogResponse[] {
+export function scaleNormalisedLog(image: GreyImage, sigmas: readonly number[], priorVariance = 0, options: { minLevelSigma?: number } = {}): LogResponse[] {
   const levels: GreyImage[] = [image];
-  const levelOf = (s: number): number => Math.max(0, Math.floor(Math.log2(s)));
+  // A σ goes to the coarsest level where it is still ≥ minLevelSigma level pixels (default 1).
+  const minLevelSigma = options.minLevelSigma ?? 1;
+  const levelOf = (s: number): number => Math.max(0, Math.floor(Math.log2(s / minLevelSigma)));
   return sigmas.map((sigma) => {
     let level = levelOf(sigma);
     // Never shrink a level below 8 px on its short side: coarser is not cheaper there, only worse.
@@ -175,4 +179,48 @@ export function scaleNormalisedLog(image: GreyImage, sigmas: readonly number[], 
     const lap = laplacian5({ data: blurred, width: base.width, height: base.height }, t2);
     return { sigma, level, response: { data: lap, width: base.width, height: base.height } };
   });
+}
+
+/**
+ * Bilinear interpolation of a pyramid level back onto the input's pixel grid (`width` × `height`):
+ * input pixel x reads level coordinate (x + 0.5)/2^level − 0.5, clamped at the edges (the level's
+ * pixels are the means of 2^level-px blocks, so their centres sit there).
+ */
+export function upsampleLevel(level: GreyImage, factor: number, width: number, height: number): Float32Array {
+  const { data, width: lw, height: lh } = level;
+  const out = new Float32Array(width * height);
+  if (factor === 1 && lw === width && lh === height) {
+    out.set(data);
+    return out;
+  }
+  // Per column: the two level columns and the weight of the right one (the same for every row).
+  const x0 = new Int32Array(width);
+  const x1 = new Int32Array(width);
+  const fx = new Float32Array(width);
+  for (let x = 0; x < width; x++) {
+    const u = Math.min(lw - 1, Math.max(0, (x + 0.5) / factor - 0.5));
+    x0[x] = Math.floor(u);
+    x1[x] = Math.min(lw - 1, x0[x] + 1);
+    fx[x] = u - x0[x];
+  }
+  const top = new Float32Array(width);
+  const bottom = new Float32Array(width);
+  for (let y = 0; y < height; y++) {
+    const v = Math.min(lh - 1, Math.max(0, (y + 0.5) / factor - 0.5));
+    const y0 = Math.floor(v);
+    const y1 = Math.min(lh - 1, y0 + 1);
+    const fy = v - y0;
+    const r0 = y0 * lw;
+    const r1 = y1 * lw;
+    for (let x = 0; x < width; x++) {
+      const a = data[r0 + x0[x]];
+      const w = fx[x];
+      top[x] = a + w * (data[r0 + x1[x]] - a);
+      const c = data[r1 + x0[x]];
+      bottom[x] = c + w * (data[r1 + x1[x]] - c);
+    }
+    const o = y * width;
+    for (let x = 0; x < width; x++) out[o + x] = top[x] + fy * (bottom[x] - top[x]);
+  }
+  return out;
 }

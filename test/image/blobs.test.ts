@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { blobSigmas, detectBlobs, type BlobOptions } from '../../src/image/blobs.js';
+import { blobSigmas, detectBlobs, scaleNormalisedLog, type BlobOptions } from '../../src/image/blobs.js';
+import { upsampleLevel } from '../../src/image/log-filter.js';
 import { gaussianBlur } from '../../src/image/blur.js';
 import { estimateNoiseSigma } from '../../src/image/noise.js';
 import { Rng } from '../../src/util/rng.js';
@@ -88,5 +89,64 @@ describe('LoG blob detection', () => {
       const img = Float32Array.from({ length: 256 * 256 }, () => 100 + sigma * rng.normal());
       expect(estimateNoiseSigma(img, 256, 256)).toBeCloseTo(sigma, 0);
     }
+  });
+});
+
+describe('blob scale-space layers on the pyramid', () => {
+  it('σ < 8 is the direct full-resolution LoG; larger σ agree with it to a small fraction of the response', () => {
+    const w = 256;
+    const h = 224;
+    const img = diskImage(w, h, [{ x: 90, y: 100, r: 14 }, { x: 150, y: 120, r: 22 }, { x: 100, y: 80, r: 3 }], { polarity: 'bright', noise: 3, seed: 7 });
+    const direct = (sigma: number): Float32Array => {
+      const g = gaussianBlur(img, w, h, sigma);
+      const out = new Float32Array(w * h);
+      for (let y = 1; y < h - 1; y++) for (let x = 1; x < w - 1; x++) {
+        const i = y * w + x;
+        out[i] = sigma * sigma * (g[i - 1] + g[i + 1] + g[i - w] + g[i + w] - 4 * g[i]);
+      }
+      return out;
+    };
+    for (const sigma of [2, 3.5, 6, 11, 20, 24]) {
+      const layer = scaleNormalisedLog(img, w, h, sigma);
+      const reference = direct(sigma);
+      let peak = 0;
+      let worst = 0;
+      // Interior only: the two differ in how borders are extended.
+      const margin = Math.ceil(3 * sigma) + 2;
+      for (let y = margin; y < h - margin; y++) for (let x = margin; x < w - margin; x++) {
+        const i = y * w + x;
+        peak = Math.max(peak, Math.abs(reference[i]));
+        worst = Math.max(worst, Math.abs(layer[i] - reference[i]));
+      }
+      expect(peak).toBeGreaterThan(5);
+      // Below σ 8 the same computation (up to the border rule); above it, interpolation and the
+      // 5-point Laplacian on a grid where σ spans 4–8 pixels.
+      expect(worst / peak).toBeLessThan(sigma < 8 ? 1e-3 : 0.05);
+    }
+  });
+
+  it('finds large disks at their centre and scale through the coarse levels', () => {
+    const disks = [{ x: 70, y: 80, r: 18 }, { x: 190, y: 90, r: 30 }, { x: 300, y: 70, r: 12 }];
+    const img = diskImage(380, 180, disks, { polarity: 'dark', noise: 4, seed: 8 });
+    const options: BlobOptions = { ...OPTIONS, sigmaMin: 6, sigmaMax: 32, sigmaSteps: 12, polarity: 'dark' };
+    const blobs = detectBlobs(img, 380, 180, options);
+    const sigmas = blobSigmas(options);
+    expect(blobs.length).toBe(disks.length);
+    for (const d of disks) {
+      const near = blobs.filter((b) => Math.hypot(b.x - d.x, b.y - d.y) <= d.r);
+      expect(near.length).toBe(1);
+      expect(Math.hypot(near[0].x - d.x, near[0].y - d.y)).toBeLessThanOrEqual(3);
+      expect(Math.abs(near[0].sigma - d.r / Math.SQRT2)).toBeLessThanOrEqual(stepAt(sigmas, near[0].sigma) + 1e-9);
+    }
+  });
+
+  it('upsampleLevel interpolates level pixel centres bilinearly and reproduces a linear ramp', () => {
+    const level = { data: Float32Array.from({ length: 8 * 6 }, (_, i) => 3 * (i % 8) - 2 * Math.floor(i / 8)), width: 8, height: 6 };
+    const up = upsampleLevel(level, 4, 32, 24);
+    // Level pixel (i, j) is centred at input (4i + 1.5, 4j + 1.5); a ramp stays a ramp inside.
+    for (let y = 2; y < 22; y++) for (let x = 2; x < 30; x++) {
+      expect(up[y * 32 + x]).toBeCloseTo(3 * ((x + 0.5) / 4 - 0.5) - 2 * ((y + 0.5) / 4 - 0.5), 4);
+    }
+    expect(Array.from(upsampleLevel(level, 1, 8, 6))).toEqual(Array.from(level.data));
   });
 });
