@@ -28,13 +28,25 @@ export function adaptOptions<T>(y: Argv<T>): Argv<T & AdaptArgs> {
     .option('adapt-propose', {
       type: 'string',
       describe:
-        'propose-stage settings --adapt may also choose among per frame: a JSON list (or a .json file of one) of knob objects that all set the same propose-stage knobs, e.g. \'[{"blob_polarity":"bright"},{"blob_polarity":"dark"}]\' (each re-runs the propose stage; the blob segmenter shares scale-space layers between σ ranges)',
+        'propose-stage settings --adapt may also choose among per frame: a preset of the segmenter (blobs: `scales`, both polarities × σ 1–4 … 16–64 px), or a JSON list (or a JSON/YAML file of one) of knob objects that all set the same propose-stage knobs, e.g. \'[{"blob_polarity":"bright"},{"blob_polarity":"dark"}]\' (each re-runs the propose stage; the blob segmenter shares scale-space layers between σ ranges)',
     }) as Argv<T & AdaptArgs>;
 }
 
-/** The candidates of --adapt-propose: an inline JSON list, or a JSON/YAML file of one. */
-export async function proposeCandidates(text: string): Promise<Record<string, string | number>[]> {
+/**
+ * The candidates of --adapt-propose: the name of one of the segmenter's presets (`scales` for
+ * blobs), an inline JSON list, or a JSON/YAML file of one.
+ */
+export async function proposeCandidates(text: string, segmenterName?: string): Promise<Record<string, string | number>[]> {
+  const presets = segmenterName ? await segmenterPresets(segmenterName) : {};
+  const preset = presets[text.trim()];
+  if (preset) return preset.map((c) => ({ ...c }) as Record<string, string | number>);
   const { readInlineOrFile } = await import('../segmenters/knob-input.js');
+  const names = Object.keys(presets);
+  if (/^[a-z][a-z0-9-]*$/.test(text.trim()) && !(await isFile(text.trim()))) {
+    throw new SamstarError('ARGUMENT_INVALID', `--adapt-propose ${text}: ${segmenterName ?? 'this segmenter'} has no preset of that name and there is no such file`, {
+      hint: names.length ? `presets of ${segmenterName}: ${names.join(', ')}; or a JSON list of knob objects` : 'give a JSON list of knob objects, or a JSON/YAML file of one',
+    });
+  }
   const { parsed, source } = await readInlineOrFile(text, {
     option: '--adapt-propose',
     opener: '[',
@@ -46,6 +58,16 @@ export async function proposeCandidates(text: string): Promise<Record<string, st
     throw new SamstarError('ARGUMENT_INVALID', `${named}: expected a non-empty list of knob objects (names to numbers or strings)`);
   }
   return parsed as Record<string, string | number>[];
+}
+
+async function segmenterPresets(name: string): Promise<Readonly<Record<string, readonly Record<string, unknown>[]>>> {
+  const { SEGMENTERS } = await import('../segmenters/registry.js');
+  return SEGMENTERS.find((s) => s.name === name)?.proposePresets ?? {};
+}
+
+async function isFile(path: string): Promise<boolean> {
+  const { stat } = await import('node:fs/promises');
+  return stat(path).then((s) => s.isFile(), () => false);
 }
 
 /** The reward of --reward, else the policy's training reward; undefined when neither exists. */
@@ -84,7 +106,7 @@ export async function buildAdapter(args: AdaptArgs, options: { segmenter: Segmen
   }
   // The policy's tuned bounds for its knobs, the segmenter's for the rest.
   const specs = names.map((n) => (policy && policy.space.names.includes(n) ? policy.space.spec(n) : segmenter.knobs.spec(n)));
-  const candidates = args['adapt-propose'] !== undefined ? await proposeCandidates(args['adapt-propose']) : [];
+  const candidates = args['adapt-propose'] !== undefined ? await proposeCandidates(args['adapt-propose'], segmenter.name) : [];
   // With propose candidates the default budget also pays for them (a few evaluations each).
   const budget = args['adapt-budget'] ?? (settings?.budget ?? ADAPT_DEFAULTS.budget) + ADAPT_DEFAULTS.candidateBudget * candidates.length;
   return new OnlineAdapter({

@@ -28,6 +28,11 @@ export interface SegmenterDefinition {
    * well: what the contract suite runs it with (as a reward term's example config).
    */
   readonly example: KnobValues;
+  /**
+   * Named lists of propose-stage settings that online adaptation may choose among per frame
+   * (`--adapt-propose NAME`), e.g. every blob polarity × σ range. Optional.
+   */
+  readonly proposePresets?: Readonly<Record<string, readonly KnobValues[]>>;
   /** Build it. `options.encoder`/`decoder` are only ever given when `usesModel`. */
   readonly load: (options: SegmenterChoice) => Promise<Segmenter>;
   /**
@@ -44,10 +49,11 @@ export type PlainSegmenterOptions = Omit<SegmenterChoice, 'onDecodeProgress'>;
 /** Declare a segmenter (checks the declaration once, at import time). */
 export function defineSegmenter<N extends string>(definition: SegmenterDefinition & { readonly name: N }): SegmenterDefinition & { readonly name: N } {
   const names = new Set(definition.knobSpace().names);
-  const unknown = [...definition.defaultTune, ...Object.keys(definition.example)].filter((n) => !names.has(n));
+  const presetKnobs = Object.values(definition.proposePresets ?? {}).flatMap((list) => list.flatMap((c) => Object.keys(c)));
+  const unknown = [...definition.defaultTune, ...Object.keys(definition.example), ...presetKnobs].filter((n) => !names.has(n));
   if (!/^[a-z][a-z0-9-]*$/.test(definition.name) || unknown.length > 0 || definition.defaultTune.length === 0) {
     // A mistake in a segmenter's own file, not a user input: it fails at import, before any command runs.
-    throw new SamstarError('ARGUMENT_INVALID', `defineSegmenter("${definition.name}"): the name must be lower-case (a-z, 0-9, -) and defaultTune and example must name its own knobs${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+    throw new SamstarError('ARGUMENT_INVALID', `defineSegmenter("${definition.name}"): the name must be lower-case (a-z, 0-9, -) and defaultTune, example and proposePresets must name its own knobs${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
   }
   return definition;
 }

@@ -75,6 +75,25 @@ describe('segment --adapt', () => {
     await expect(segment({ images: darkImages, out: join(dir, 'z'), segmenter: 'blobs', adapt: true, reward: significance, 'adapt-propose': 'no-such-file.json', _: [], $0: 'samstar' })).rejects.toThrow(/--adapt-propose: cannot read no-such-file.json \(ENOENT\)/);
     await expect(segment({ images: darkImages, out: join(dir, 'z'), segmenter: 'blobs', adapt: true, reward: significance, 'adapt-propose': '[{"blob_polarity": ', _: [], $0: 'samstar' })).rejects.toThrow(/--adapt-propose: inline JSON does not parse/);
     await expect(segment({ images: darkImages, out: join(dir, 'z'), segmenter: 'blobs', adapt: true, reward: significance, 'adapt-propose': '[]', _: [], $0: 'samstar' })).rejects.toThrow(/--adapt-propose: expected a non-empty list of knob objects/);
+    await expect(segment({ images: darkImages, out: join(dir, 'z'), segmenter: 'blobs', adapt: true, reward: significance, 'adapt-propose': 'sizes', _: [], $0: 'samstar' })).rejects.toThrow(/--adapt-propose sizes: blobs has no preset of that name and there is no such file/);
+  });
+
+  it('--adapt-propose scales: the blob segmenter preset of every polarity × σ range finds dark particles of 14 px', async () => {
+    const darkImages = (await writeSynthDataset(join(dir, 'dark-scales'), { frames: 1, width: 112, height: 112, count: 10, diameter: { median: 14, sigma: 0.1 }, polarity: 'dark', contrast: 0.5 }, 6)).images;
+    const significance = join(dir, 'significance-scales.yaml');
+    writeFileSync(significance, stringify({ terms: { significance: { type: 'significance' } }, total: 'significance' }));
+    const out = join(dir, 'seg-scales');
+    await captureOutput(() => segment({ images: darkImages, out, segmenter: 'blobs', knobs: JSON.stringify({ blob_polarity: 'bright' }), adapt: true, reward: significance, 'adapt-propose': 'scales', _: [], $0: 'samstar' }));
+    const stem = darkImages[0].split('/').pop()!.replace(/\.png$/, '');
+    const record = JSON.parse(readFileSync(join(out, `${stem}.json`), 'utf8')) as { knobs: Record<string, unknown>; adapt: { total: number; start: number; evaluations: number; trace: { tuned: Record<string, unknown> }[] } };
+    expect(record.knobs.blob_polarity).toBe('dark');
+    // A 14 px disk answers best at σ = 7/√2 ≈ 5: inside the chosen range.
+    expect(Number(record.knobs.blob_sigma_min)).toBeLessThanOrEqual(5);
+    expect(Number(record.knobs.blob_sigma_max)).toBeGreaterThanOrEqual(5);
+    expect(record.adapt.total).toBeGreaterThan(record.adapt.start);
+    // 12 + 4 per candidate (10); every candidate was tried, besides the starting setting (bright, σ from 1.5).
+    expect(record.adapt.evaluations).toBe(52);
+    expect(new Set(record.adapt.trace.map((t) => `${t.tuned.blob_polarity} ${t.tuned.blob_sigma_min}`)).size).toBe(11);
   });
 
   it('refuses adaptation flags without --adapt, and --adapt without a reward', async () => {

@@ -1,4 +1,4 @@
-import { KnobSpace, type KnobSpec } from '../knobs.js';
+import { KnobSpace, type KnobSpec, type KnobValues } from '../knobs.js';
 
 /**
  * Knobs of the blob segmenter. Detection (the LoG scale space and its peaks)
@@ -24,3 +24,12 @@ export const DETECTION_FLOOR = 1;
 export function blobKnobSpace(): KnobSpace {
   return new KnobSpace(BLOB_KNOBS);
 }
+
+/**
+ * `--adapt-propose scales`: both polarities × five σ ranges of two octaves (σ 1–4 … 16–64 px, 5
+ * steps each: particles of about 3 to 180 px across). The ranges share one √2 lattice, so the
+ * segmenter computes 13 scale-space layers per frame for all ten, not 50.
+ */
+export const BLOB_SCALE_CANDIDATES: readonly KnobValues[] = (['bright', 'dark'] as const).flatMap((blob_polarity) =>
+  [1, 2, 4, 8, 16].map((sigmaMin) => ({ blob_polarity, blob_sigma_min: sigmaMin, blob_sigma_max: 4 * sigmaMin, blob_sigma_steps: 5 })),
+);

@@ -5,7 +5,7 @@ import { defineSegmenter } from '../definition.js';
 import type { KnobSpace, KnobValues } from '../knobs.js';
 import type { Instance, Segmentation, Segmenter } from '../types.js';
 import { blobInstance } from './instances.js';
-import { DETECTION_FLOOR, blobKnobSpace } from './knob-specs.js';
+import { BLOB_SCALE_CANDIDATES, DETECTION_FLOOR, blobKnobSpace } from './knob-specs.js';
 
 /**
  * A weight-free segmenter: scale-normalised LoG blobs, each a disk (or its
@@ -71,6 +71,7 @@ export const blobs = defineSegmenter({
   usesModel: false,
   defaultTune: ['blob_threshold', 'blob_sigma_min', 'blob_sigma_max', 'blob_overlap'],
   example: {},
+  proposePresets: { scales: BLOB_SCALE_CANDIDATES },
   load: async () => new BlobSegmenter(),
   rebuildOptions: (segmenter) => (segmenter instanceof BlobSegmenter ? {} : undefined),
 });
