@@ -1,6 +1,6 @@
 import type { Frame } from '../../image/frame.js';
 import { BlobDetector, selectBlobs, type BlobDetection, type PeakOptions } from '../../image/blob-detector.js';
-import type { BlobOptions } from '../../image/blobs.js';
+import type { Blob, BlobOptions } from '../../image/blobs.js';
 import { defineSegmenter } from '../definition.js';
 import type { KnobSpace, KnobValues } from '../knobs.js';
 import type { Instance, Segmentation, Segmenter } from '../types.js';
@@ -19,6 +19,11 @@ export class BlobSegmenter implements Segmenter {
   // Scale-space layers are kept per σ (256 MB): a search over σ ranges on a shared lattice (online
   // adaptation of the propose stage) then computes each σ of a frame once.
   private readonly detector = new BlobDetector(DETECTION_FLOOR, undefined, 256 * 2 ** 20);
+  /**
+   * Each cached peak's instance per shape (radius scale, refine). Keyed by the peak object, which
+   * belongs to the detector's cached detection of one frame: the entries go when it is evicted.
+   */
+  private instances = new WeakMap<Blob, Map<string, Instance | null>>();
 
   async segment(frame: Frame, knobs: KnobValues): Promise<Segmentation> {
     const values = this.knobs.resolve(knobs);
@@ -27,13 +32,22 @@ export class BlobSegmenter implements Segmenter {
     const filterStart = performance.now();
     const kept = selectBlobs(detection, Number(values.blob_threshold), Number(values.blob_overlap));
     const minArea = Number(values.min_area);
+    const options = { radiusScale: Number(values.radius_scale), refine: values.refine as 'none' | 'threshold', noise: detection.noise };
+    const shape = `${options.radiusScale}|${options.refine}`;
     const instances: Instance[] = [];
     for (const blob of kept) {
-      const instance = blobInstance(blob, frame.grey, frame.width, frame.height, {
-        radiusScale: Number(values.radius_scale),
-        refine: values.refine as 'none' | 'threshold',
-        noise: detection.noise,
-      });
+      // A blob's instance depends on the blob, the frame and the shape knobs only: a threshold or
+      // overlap that keeps it again (every evaluation of a threshold search) reuses it.
+      let shapes = this.instances.get(blob);
+      if (!shapes) {
+        shapes = new Map();
+        this.instances.set(blob, shapes);
+      }
+      let instance = shapes.get(shape);
+      if (instance === undefined) {
+        instance = blobInstance(blob, frame.grey, frame.width, frame.height, options);
+        shapes.set(shape, instance);
+      }
       if (instance && instance.area >= minArea) instances.push(instance);
     }
     return {
@@ -60,6 +74,7 @@ export class BlobSegmenter implements Segmenter {
 
   async dispose(): Promise<void> {
     this.detector.clear();
+    this.instances = new WeakMap();
   }
 }
 
