@@ -23,25 +23,29 @@ export function segmentationLabels(segmentation: Segmentation): LabelImage {
 }
 
 export interface OutputPaths {
-  readonly labels: string;
+  /** Absent when the frame has more instances than a 16-bit PNG can label (`labels_png` in the record says why). */
+  readonly labels?: string;
   readonly json: string;
   readonly overlay: string;
 }
 
+/** The most instances a 16-bit label PNG can hold. */
+export const MAX_PNG_LABEL = 65535;
+
 /**
- * Write the three outputs of one frame, each atomically: 16-bit instance labels
- * (where masks overlap the smaller one wins), the records with the knobs and
- * model provenance, and outlines over the image.
+ * Write the outputs of one frame, each atomically: the records with the knobs and model
+ * provenance (first: they hold every mask as RLE, so nothing computed is lost whatever follows),
+ * 16-bit instance labels (where masks overlap the smaller one wins), and outlines over the image.
+ * A frame with more than 65 535 instances gets no label PNG: its record says so, and its masks are
+ * in the record.
  */
 export async function writeSegmentationOutputs(outDir: string, frame: Frame, segmentation: Segmentation, provenance: Record<string, unknown>): Promise<OutputPaths> {
   const stem = outputStem(frame.source);
-  const paths: OutputPaths = {
-    labels: join(outDir, `${stem}.labels.png`),
-    json: join(outDir, `${stem}.json`),
-    overlay: join(outDir, `${stem}.overlay.png`),
-  };
-  const labels = segmentationLabels(segmentation);
-  await writeLabelPng(paths.labels, labels);
+  const labelsPath = join(outDir, `${stem}.labels.png`);
+  const json = join(outDir, `${stem}.json`);
+  const overlay = join(outDir, `${stem}.overlay.png`);
+  const count = segmentation.instances.length;
+  const fitsPng = count <= MAX_PNG_LABEL;
   const record = {
     samstar_version: packageVersion(),
     source: frame.source,
@@ -53,10 +57,13 @@ export async function writeSegmentationOutputs(outDir: string, frame: Frame, seg
     knobs: segmentation.knobs,
     timings_ms: segmentation.timings,
     stats: segmentation.stats ?? {},
-    count: segmentation.instances.length,
+    count,
+    ...(fitsPng ? {} : { labels_png: `not written: ${count} instances do not fit a 16-bit PNG (at most ${MAX_PNG_LABEL}); the masks are the RLEs of "instances"` }),
     instances: segmentation.instances,
   };
-  await writeFileAtomic(paths.json, JSON.stringify(record) + '\n');
-  await writeOverlayPng(paths.overlay, frame, labels);
-  return paths;
+  await writeFileAtomic(json, JSON.stringify(record) + '\n');
+  const labels = segmentationLabels(segmentation);
+  if (fitsPng) await writeLabelPng(labelsPath, labels);
+  await writeOverlayPng(overlay, frame, labels);
+  return fitsPng ? { labels: labelsPath, json, overlay } : { json, overlay };
 }

@@ -100,7 +100,7 @@ describe('a 3-page TIFF', () => {
     expect(coco.info.samstar_version).toBe(records[0].samstar_version);
     expect(coco.annotations.length).toBe(rows.length - 1);
     for (const [i, result] of results.entries()) {
-      const labels = await readLabelPng(result.outputs!.labels);
+      const labels = await readLabelPng(result.outputs!.labels!);
       const anns = coco.annotations.filter((a: { image_id: number }) => a.image_id === i + 1);
       expect(anns.length).toBe(counts[i]);
       anns.forEach((a: { segmentation: { size: [number, number]; counts: number[] }; area: number; bbox: number[]; iscrowd: number; score: number }, k: number) => {

@@ -124,7 +124,7 @@ export const command: CommandModule<object, SegmentArgs> = {
       });
       progress.stop();
       for (const r of results) {
-        if (r.ok) process.stdout.write(`${r.input}: ${r.count} masks in ${r.ms!.toFixed(0)} ms${decisionNote(r.input)} → ${r.outputs!.json}\n`);
+        if (r.ok) process.stdout.write(`${r.input}: ${r.count} masks in ${r.ms!.toFixed(0)} ms${decisionNote(r.input)} → ${r.outputs!.json}${r.outputs!.labels ? '' : ' (no label PNG: more instances than 16 bits hold; the masks are in the JSON)'}\n`);
       }
       await finishRun(results, tables, segmenter.name);
       const failed = results.filter((r) => !r.ok);
