@@ -73,7 +73,8 @@ export const BLOB_LEVEL_SIGMA = 4;
  */
 export function scaleNormalisedLog(grey: Float32Array, width: number, height: number, sigma: number): Float32Array {
   const [response] = pyramidLog({ data: grey, width, height }, [sigma], 0, { minLevelSigma: BLOB_LEVEL_SIGMA });
-  return upsampleLevel(response.response, 2 ** response.level, width, height);
+  // Level 0 is the frame's own grid and a fresh array: no copy (every σ < 8 goes this way).
+  return response.level === 0 ? response.response.data : upsampleLevel(response.response, 2 ** response.level, width, height);
 }
 
 export function detectBlobs(grey: Float32Array, width: number, height: number, options: BlobOptions = DEFAULT_BLOB_OPTIONS): Blob[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blobSigmas, detectBlobs, scaleNormalisedLog, type BlobOptions } from '../../src/image/blobs.js';
+import { blobSigmas, detectBlobs, scaleNormalisedLog, type Blob, type BlobOptions } from '../../src/image/blobs.js';
 import { upsampleLevel } from '../../src/image/log-filter.js';
 import { gaussianBlur } from '../../src/image/blur.js';
 import { estimateNoiseSigma } from '../../src/image/noise.js';
@@ -44,21 +44,26 @@ function stepAt(sigmas: number[], sigma: number): number {
   return Math.max(next - sigma, sigma - prev);
 }
 
+/** One blob per disk and no other: within `maxOffset` px of its centre, its σ within one step of r/√2. */
+function expectEachDiskOnce(blobs: readonly Blob[], disks: readonly Disk[], sigmas: number[], maxOffset: number): void {
+  expect(blobs.length).toBe(disks.length);
+  for (const d of disks) {
+    const near = blobs.filter((b) => Math.hypot(b.x - d.x, b.y - d.y) <= d.r);
+    expect(near.length).toBe(1);
+    const b = near[0];
+    expect(Math.hypot(b.x - d.x, b.y - d.y)).toBeLessThanOrEqual(maxOffset);
+    // The best scale for a disk of radius r is σ = r/√2.
+    expect(Math.abs(b.sigma - d.r / Math.SQRT2)).toBeLessThanOrEqual(stepAt(sigmas, b.sigma) + 1e-9);
+  }
+}
+
 describe('LoG blob detection', () => {
   it('finds every disk once, at its centre, with the radius within one sigma step', () => {
     const disks = layout();
     const img = diskImage(260, 200, disks, { polarity: 'bright', noise: 4, seed: 1 });
     const blobs = detectBlobs(img, 260, 200, OPTIONS);
     const sigmas = blobSigmas(OPTIONS);
-    expect(blobs.length).toBe(disks.length);
-    for (const d of disks) {
-      const near = blobs.filter((b) => Math.hypot(b.x - d.x, b.y - d.y) <= d.r);
-      expect(near.length).toBe(1);
-      const b = near[0];
-      expect(Math.hypot(b.x - d.x, b.y - d.y)).toBeLessThanOrEqual(1.5);
-      // The best scale for a disk of radius r is σ = r/√2.
-      expect(Math.abs(b.sigma - d.r / Math.SQRT2)).toBeLessThanOrEqual(stepAt(sigmas, b.sigma) + 1e-9);
-    }
+    expectEachDiskOnce(blobs, disks, sigmas, 1.5);
   });
 
   it('follows polarity: dark disks on a bright field are found only as dark blobs', () => {
@@ -131,13 +136,7 @@ describe('blob scale-space layers on the pyramid', () => {
     const options: BlobOptions = { ...OPTIONS, sigmaMin: 6, sigmaMax: 32, sigmaSteps: 12, polarity: 'dark' };
     const blobs = detectBlobs(img, 380, 180, options);
     const sigmas = blobSigmas(options);
-    expect(blobs.length).toBe(disks.length);
-    for (const d of disks) {
-      const near = blobs.filter((b) => Math.hypot(b.x - d.x, b.y - d.y) <= d.r);
-      expect(near.length).toBe(1);
-      expect(Math.hypot(near[0].x - d.x, near[0].y - d.y)).toBeLessThanOrEqual(3);
-      expect(Math.abs(near[0].sigma - d.r / Math.SQRT2)).toBeLessThanOrEqual(stepAt(sigmas, near[0].sigma) + 1e-9);
-    }
+    expectEachDiskOnce(blobs, disks, sigmas, 3);
   });
 
   it('upsampleLevel interpolates level pixel centres bilinearly and reproduces a linear ramp', () => {
