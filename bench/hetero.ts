@@ -47,6 +47,7 @@
  *
  * Last line: {"bench":"hetero","default_f1":…,"static_f1":…,"policy_f1":…,"adapt_f1":…,"oracle_f1":…,"gap_recovered":…,"adapt_ms_p50":…}
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -216,7 +217,8 @@ export async function run(args: string[]): Promise<void> {
   const names = readdirSync(join(DATA, 'images')).filter((n) => /\.(jpe?g|png|tiff?)$/i.test(n)).sort().slice(0, flag('images', 1000));
   const rewardAt = args.indexOf('--reward');
   const rewardPath = rewardAt >= 0 ? args[rewardAt + 1] : join(packageRoot(), 'configs', 'rewards', 'particles-significance.yaml');
-  const rewardName = rewardPath.replace(/^.*\//, '');
+  // The name plus a digest of the file: a grid stored by --dump is only reused with the same reward.
+  const rewardName = `${rewardPath.replace(/^.*\//, '')}@${createHash('sha256').update(readFileSync(rewardPath)).digest('hex').slice(0, 8)}`;
   const reward = compileReward(await loadRewardConfig(rewardPath));
   const f1 = compileReward(parseRewardConfig({ terms: { f1: { type: 'f1', box_match: { match: 'center', max_distance: 0.5 } } }, total: 'f1' }, 'detection F1'));
   const spec = featureSpec(FEATURE_VERSION_V2);

@@ -26,10 +26,14 @@ import { SamstarError } from '../util/errors.js';
  *     budget of evaluations (the start candidates included) is spent; a partly
  *     evaluated last generation is not told;
  *  2a. with `proposeCandidates` (propose-stage settings, e.g. blob polarity × σ
- *     range), before that: each candidate is evaluated at the best filter knobs so
- *     far and at `candidateBudget` − 1 points drawn around them (a broad σ, since a
- *     new scale may want other filter knobs); the best setting so far, whichever
- *     candidate it has, is where CMA-ES then starts. Each candidate runs the
+ *     range), before that: the start's filter knobs and `candidateBudget` − 1 points
+ *     drawn around them (a broad σ, since a new scale may want other filter knobs)
+ *     are drawn once, and every setting, the start's own included, is evaluated at
+ *     those same points. Settings are compared at equal filter knobs: drawing new
+ *     points around each one's best would let a setting win because its draws
+ *     happened to land near a good threshold (bright particles lost to a dark
+ *     setting of the support this way). The best evaluation, whichever setting it
+ *     has, is where CMA-ES then starts. Each candidate runs the
  *     propose stage once per frame (the blob segmenter keeps its scale-space
  *     layers per σ, so σ ranges on one lattice share their work);
  *  3. the best evaluation wins (the start when nothing beat it) and is carried
@@ -232,18 +236,24 @@ export class OnlineAdapter {
       if (!best || better(r.total, best.total)) best = r;
     }
 
-    // Propose-stage candidates: each at the best filter knobs so far, and around them.
-    const tried = starts.map((st) => st.propose);
-    for (const [c, candidate] of this.proposeCandidates.entries()) {
-      if (!canEvaluate()) break;
-      if (tried.some((t) => sameSetting(t, candidate))) continue;
-      tried.push(candidate);
-      const around = new CmaEs(this.space.searchBounds(), mix(this.seed, this.frames * 1000 + c + 1), { x0: best!.x, sigma0: this.candidateSigma, popsize: Math.max(2, this.candidateBudget - 1) });
+    // Propose-stage candidates: every setting at the same points, the start's filter knobs and a
+    // broad draw around them (see 2a above).
+    if (this.proposeCandidates.length) {
+      const around = new CmaEs(this.space.searchBounds(), mix(this.seed, this.frames * 1000 + 1), { x0: best!.x, sigma0: this.candidateSigma, popsize: Math.max(2, this.candidateBudget - 1) });
       const points = [best!.x, ...around.ask().slice(0, this.candidateBudget - 1)];
-      for (const x of points) {
-        if (!canEvaluate()) break;
-        const r = await evaluate(x, candidate);
-        if (better(r.total, best!.total)) best = r;
+      const settings: KnobValues[] = [];
+      for (const setting of [...starts.map((st) => st.propose), ...this.proposeCandidates]) {
+        if (!settings.some((t) => sameSetting(t, setting))) settings.push(setting);
+      }
+      const done = starts.map((st) => ({ x: st.x, propose: st.propose }));
+      for (const setting of settings) {
+        for (const x of points) {
+          if (done.some((d) => sameSetting(d.propose, setting) && sameVector(d.x, x))) continue;
+          if (!canEvaluate()) break;
+          done.push({ x, propose: setting });
+          const r = await evaluate(x, setting);
+          if (better(r.total, best!.total)) best = r;
+        }
       }
     }
 

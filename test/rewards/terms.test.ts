@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateSynthFrame } from '../../src/data/synth.js';
+import { frameFromPixels } from '../../src/image/from-pixels.js';
 import type { LabelImage } from '../../src/masks/types.js';
 import { measure } from '../../src/measure/measure.js';
 import type { Prediction } from '../../src/measure/crops.js';
@@ -121,6 +122,40 @@ describe('physics terms prefer the true labels', () => {
     expect(score('significance', {}, truth)).toBeCloseTo(score('significance', { polarity: 'either' }, truth), 9);
     expect(score('significance', {}, { width: truth.width, height: truth.height, instances: [] } as never)).toBe(0);
     expect(() => getTerm('significance').schema.parse({ z_min: 4, z_cap: 3 })).toThrow(/z_cap must be greater than z_min/);
+  });
+
+  it('significance, disk statistic: faint large particles outweigh strong speckle, as the Rose criterion says', () => {
+    // White noise (σ 10) with 9 faint disks (r 8, +10: one σ per pixel, disk SNR ≈ 1·√201 ≈ 14) and
+    // 24 strong speckles between them (r 1.5, +25: 2.5 σ per pixel, disk SNR ≈ 2.5·√9 ≈ 7.5).
+    const size = 240;
+    const rng = new Rng(5);
+    const data = new Float32Array(size * size).map(() => 100 + 10 * rng.normal());
+    const particles = new Uint32Array(size * size);
+    const speckles = new Uint32Array(size * size);
+    const paint = (labels: Uint32Array, cx: number, cy: number, r: number, add: number, id: number): void => {
+      for (let y = Math.floor(cy - r); y <= Math.ceil(cy + r); y++) {
+        for (let x = Math.floor(cx - r); x <= Math.ceil(cx + r); x++) {
+          if ((x - cx) ** 2 + (y - cy) ** 2 > r * r) continue;
+          data[y * size + x] += add;
+          labels[y * size + x] = id;
+        }
+      }
+    };
+    for (let k = 0; k < 9; k++) paint(particles, 40 + 80 * (k % 3), 40 + 80 * Math.floor(k / 3), 8, 10, k + 1);
+    for (let k = 0; k < 24; k++) paint(speckles, 10 + 20 * (k % 12), 80 * (1 + Math.floor(k / 12)), 1.5, 25, k + 1);
+    const noisy = frameFromPixels({ source: 'rose', width: size, height: size, channels: 1, data }, { stretch: 'none' });
+    const scoreOn = (labels: Uint32Array, params: unknown): number => {
+      const prediction = segmentationFromLabels({ width: size, height: size, data: labels });
+      const config = getTerm('significance').schema.parse(params);
+      return getTerm('significance').compute({ prediction, measurements: measure(prediction, { frame: noisy }), frame: noisy }, config as never);
+    };
+    const pixel = { polarity: 'bright' };
+    const disk = { polarity: 'bright', statistic: 'disk', z_min: 10, z_cap: 20 };
+    // Per pixel, each speckle stands out more than each faint disk, and there are more of them.
+    expect(scoreOn(speckles, pixel)).toBeGreaterThan(scoreOn(particles, pixel));
+    // Over its area, each faint disk is significant and each speckle is not.
+    expect(scoreOn(particles, disk)).toBeGreaterThan(0.2 * 9);
+    expect(scoreOn(speckles, disk)).toBeLessThan(0);
   });
 
   it('blobs: agreement with the LoG detector, no labels', () => {
