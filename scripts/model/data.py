@@ -127,13 +127,14 @@ def instance_geometry(labels):
 class Sampler:
     """Random training crops and prompts. Deterministic for a seed (numpy Generator)."""
 
-    def __init__(self, sets, weights, crop=128, prompts=8, seed=0, zoom=(0.7, 2.5)):
+    def __init__(self, sets, weights, crop=128, prompts=8, seed=0, zoom=(0.7, 2.5), input_scale=1):
         kept = [(s, w) for s, w in zip(sets, weights) if s]
         self.sets = [s for s, _ in kept]
         self.weights = np.array([w for _, w in kept]) / sum(w for _, w in kept)
         self.crop = crop
         self.prompts = prompts
         self.zoom = zoom  # range of the crop's scale, as a factor of the image's natural working scale
+        self.input_scale = input_scale  # the grey crop's pixels per working pixel (the encoder's input_scale)
         self.rng = np.random.default_rng(seed)
 
     def state(self):
@@ -143,7 +144,8 @@ class Sampler:
         self.rng.bit_generator.state = state
 
     def crop_sample(self):
-        """One augmented crop: grey [S,S] 0–255 at working scale (SAM padding grey beyond the image), labels [S,S]."""
+        """One augmented crop: grey [s·S,s·S] 0–255 at s (`input_scale`) pixels per working pixel (SAM
+        padding grey beyond the image), labels [S,S] at working scale."""
         rng = self.rng
         s = self.sets[rng.choice(len(self.sets), p=self.weights)]
         sample = s[rng.integers(len(s))]
@@ -163,14 +165,15 @@ class Sampler:
         grey = self.augment_intensity(np.ascontiguousarray(grey))
         out_h = max(1, min(self.crop, int(round(grey.shape[0] * zoom))))
         out_w = max(1, min(self.crop, int(round(grey.shape[1] * zoom))))
+        scale = self.input_scale
         g = torch.from_numpy(grey)[None, None]
-        g = F.interpolate(g, size=(out_h, out_w), mode='bilinear', align_corners=False, antialias=True)[0, 0].numpy()
+        g = F.interpolate(g, size=(out_h * scale, out_w * scale), mode='bilinear', align_corners=False, antialias=True)[0, 0].numpy()
         l = torch.from_numpy(np.ascontiguousarray(labels).astype(np.float32))[None, None]
         # 'nearest-exact' samples at pixel centres like the bilinear image resize; plain 'nearest' would
         # shift labels up-left by up to half a source pixel against the image (and the masks learnt with them).
         l = F.interpolate(l, size=(out_h, out_w), mode='nearest-exact')[0, 0].numpy().astype(np.int32)
-        canvas = np.full((self.crop, self.crop), PAD_GREY, np.float32)
-        canvas[:out_h, :out_w] = np.round(np.clip(g, 0, 255))
+        canvas = np.full((self.crop * scale, self.crop * scale), PAD_GREY, np.float32)
+        canvas[:out_h * scale, :out_w * scale] = np.round(np.clip(g, 0, 255))
         lab = np.zeros((self.crop, self.crop), np.int32)
         lab[:out_h, :out_w] = l
         return canvas, lab

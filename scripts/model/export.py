@@ -37,7 +37,10 @@ class SamEncoder(nn.Module):
 
     def forward(self, input_image):
         grey = (input_image * self.std + self.mean).mean(1, keepdim=True)
-        grey = F.avg_pool2d(grey, 4)
+        # The encoder reads the working grid (a 4×4 mean of the frame) or, with its detail branch, the frame itself.
+        pool = 4 // self.encoder.input_scale
+        if pool > 1:
+            grey = F.avg_pool2d(grey, pool)
         return net.pack_features(self.encoder(grey)).reshape(1, 256, 64, 64)
 
 

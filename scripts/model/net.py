@@ -92,12 +92,27 @@ class Up(nn.Module):
 
 
 class Encoder(nn.Module):
-    """Grey image at working resolution [B,1,H,W] (0–255) → raw features [B,11,H,W]. H, W multiples of 16."""
+    """Grey image [B,1,s·H,s·W] (0–255) → raw features [B,11,H,W] at working resolution; H, W multiples
+    of 16. s = `input_scale`: 1 reads the working grid only (each working pixel the mean of a 4×4
+    block of the 1024² frame); 4 (`detail=True`) reads the frame's own pixels too.
 
-    def __init__(self, widths=(16, 32, 64, 96, 128)):
+    Why the detail branch: at s = 1 an object under ~8 working pixels (a 30 px nucleus in a 1200 px
+    image) is a few averaged values, and clicks on such objects failed whatever the training. The
+    branch (two stride-2 convolutions, 1024² → 256², and a 1×1) adds what the 4×4 mean hides to the stem's
+    features. Its last convolution starts at zero, so a network trained without it continues from
+    exactly the function it had (`--init-from`)."""
+
+    def __init__(self, widths=(16, 32, 64, 96, 128), detail=False):
         super().__init__()
         w0, w1, w2, w3, w4 = widths
+        self.input_scale = 4 if detail else 1
         self.stem = nn.Sequential(conv_norm(1, w0, 3), InvertedResidual(w0))
+        self.detail = None
+        if detail:
+            self.detail = nn.Sequential(conv_norm(1, w0, 3, stride=2), conv_norm(w0, w0, 3, stride=2, groups=w0), conv_norm(w0, w0),
+                                        nn.Conv2d(w0, w0, 1))
+            nn.init.zeros_(self.detail[-1].weight)
+            nn.init.zeros_(self.detail[-1].bias)
         self.d1 = nn.Sequential(Down(w0, w1), InvertedResidual(w1))
         self.d2 = nn.Sequential(Down(w1, w2), InvertedResidual(w2), InvertedResidual(w2))
         self.d3 = nn.Sequential(Down(w2, w3), InvertedResidual(w3), InvertedResidual(w3, dilation=2))
@@ -111,8 +126,11 @@ class Encoder(nn.Module):
         self.fg = nn.Conv2d(APPEARANCE, 1, 1)
 
     def forward(self, grey):
-        x = (grey - GREY_MEAN) / GREY_STD
+        full = (grey - GREY_MEAN) / GREY_STD
+        x = F.avg_pool2d(full, self.input_scale) if self.input_scale > 1 else full
         s0 = self.stem(x)
+        if self.detail is not None:
+            s0 = s0 + self.detail(full)
         s1 = self.d1(s0)
         s2 = self.d2(s1)
         s3 = self.d3(s2)

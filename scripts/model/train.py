@@ -66,6 +66,8 @@ def parse_args(argv=None):
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=1, help='torch threads; 1 unless the cores are otherwise idle (oversubscribed OpenMP threads are ~5x slower)')
     p.add_argument('--checkpoint-every', type=int, default=200)
+    p.add_argument('--detail', action='store_true', help='encoder with the detail branch: reads the 1024² frame, not only its 4×4 means (net.Encoder)')
+    p.add_argument('--init-from', default=None, help='start from the weights of this checkpoint (a fresh optimiser and schedule); with --detail, the branch starts at zero, so the network continues from the function it had')
     p.add_argument('--resume', action='store_true')
     p.add_argument('--export-only', action='store_true')
     p.add_argument('--no-export', action='store_true')
@@ -232,13 +234,27 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.work, exist_ok=True)
-    encoder, head = net.Encoder(), net.PromptHead()
     checkpoint = os.path.join(args.work, 'checkpoint.pt')
     state = {'step': 0, 'elapsed': 0.0, 'history': [], 'sources': [], 'args': vars(args)}
+    saved = None
     if args.resume or args.export_only:
         if not os.path.exists(checkpoint):
             raise SystemExit(f'{checkpoint}: no checkpoint to {"resume" if args.resume else "export"}')
         saved = torch.load(checkpoint)
+        # The architecture is the checkpoint's, whatever the command line says.
+        args.detail = bool(saved['args'].get('detail', False))
+    encoder, head = net.Encoder(detail=args.detail), net.PromptHead()
+    if args.init_from and saved is None:
+        if not os.path.exists(args.init_from):
+            raise SystemExit(f'--init-from {args.init_from}: no such checkpoint')
+        start = torch.load(args.init_from)
+        missing, unexpected = encoder.load_state_dict(start['encoder'], strict=False)
+        if unexpected or any(not k.startswith('detail.') for k in missing):
+            raise SystemExit(f'--init-from {args.init_from}: encoder weights do not fit (missing {missing}, unexpected {unexpected})')
+        head.load_state_dict(start['head'])
+        state['history'] = [{'its_step': start['step']}]  # where the weights came from (a path of this machine is not recorded)
+        log(f"starting from the weights of {args.init_from} (its step {start['step']}); new: {', '.join(missing) or 'nothing'}")
+    if saved is not None:
         encoder.load_state_dict(saved['encoder'])
         head.load_state_dict(saved['head'])
         state.update(step=saved['step'], elapsed=saved['elapsed'], history=saved['history'], sources=saved['sources'])
@@ -247,7 +263,7 @@ def main(argv=None):
         state['sources'] = sources
         log(f'data: ' + ', '.join(f"{s['set']} ({s['images']} images)" for s in sources))
         log(f'parameters: encoder {net.count_parameters(encoder)}, prompt head {net.count_parameters(head)}')
-        sampler = data_mod.Sampler(sets, weights, crop=args.crop, prompts=args.prompts, seed=args.seed, zoom=zoom)
+        sampler = data_mod.Sampler(sets, weights, crop=args.crop, prompts=args.prompts, seed=args.seed, zoom=zoom, input_scale=encoder.input_scale)
         optimiser = torch.optim.AdamW(list(encoder.parameters()) + list(head.parameters()), lr=args.lr, weight_decay=1e-4)
         if args.resume:
             optimiser.load_state_dict(saved['optimiser'])
@@ -259,9 +275,11 @@ def main(argv=None):
         import export
         info = export.export_model(encoder, head, args.out)
         info.update(training={'steps': state['step'], 'minutes': round(state['elapsed'] / 60, 1), 'seed': args.seed,
+                              'detail': bool(args.detail),
+                              'init_from_step': next((h['its_step'] for h in state['history'] if 'its_step' in h), None),
                               'threads': args.threads, 'batch': args.batch, 'zoom': args.zoom, 'crop': args.crop, 'prompts': args.prompts,
                               'torch': torch.__version__, 'data': state['sources'],
-                              'last': state['history'][-1] if state['history'] else None})
+                              'last': state['history'][-1] if state['history'] and 'step' in state['history'][-1] else None})
         with open(os.path.join(args.out, 'training.json'), 'w') as f:
             json.dump(info, f, indent=2)
             f.write('\n')
