@@ -26,11 +26,19 @@ export async function readLabelPng(path: string): Promise<LabelImage> {
   return hasPngSignature(bytes) ? fromPng(path, bytes) : fromSharp(path, bytes);
 }
 
-/** Write labels as a lossless 16-bit grey PNG, atomically. */
-export async function writeLabelPng(path: string, label: LabelImage): Promise<void> {
+/** The most instances a 16-bit label PNG can hold. */
+export const MAX_PNG_LABEL = 65535;
+
+/** Why a frame's label PNG is left out (`verb`: "written", "sent"): for records and answers, which keep every mask as RLE. */
+export function labelPngOmitted(count: number, verb: string): string {
+  return `not ${verb}: ${count} instances do not fit a 16-bit PNG (at most ${MAX_PNG_LABEL}); the masks are the RLEs of "instances"`;
+}
+
+/** Labels as lossless 16-bit grey PNG bytes; `where` names the output in errors. */
+export function encodeLabelPng(label: LabelImage, where = 'label PNG'): Uint8Array {
   const { width, height, data } = label;
   if (data.length !== width * height) {
-    throw new SamstarError('SIZE_MISMATCH', `writeLabelPng ${path}: label data has ${data.length} pixels; expected ${width}×${height}`);
+    throw new SamstarError('SIZE_MISMATCH', `${where}: label data has ${data.length} pixels; expected ${width}×${height}`);
   }
   const out = new Uint16Array(data.length);
   let max = 0;
@@ -39,12 +47,17 @@ export async function writeLabelPng(path: string, label: LabelImage): Promise<vo
     if (v > max) max = v;
     out[i] = v;
   }
-  if (max > 65535) {
-    throw new SamstarError('LABELS_INVALID', `writeLabelPng ${path}: label ${max} does not fit a 16-bit PNG (at most 65535)`, {
+  if (max > MAX_PNG_LABEL) {
+    throw new SamstarError('LABELS_INVALID', `${where}: label ${max} does not fit a 16-bit PNG (at most ${MAX_PNG_LABEL})`, {
       hint: 'relabel the instances sequentially (relabelSequential) or split the image',
     });
   }
-  await writeFileAtomic(path, encodePng({ width, height, data: out, depth: 16, channels: 1 }));
+  return encodePng({ width, height, data: out, depth: 16, channels: 1 });
+}
+
+/** Write labels as a lossless 16-bit grey PNG, atomically. */
+export async function writeLabelPng(path: string, label: LabelImage): Promise<void> {
+  await writeFileAtomic(path, encodeLabelPng(label, `writeLabelPng ${path}`));
 }
 
 function fromPng(path: string, bytes: Buffer): LabelImage {

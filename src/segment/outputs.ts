@@ -3,7 +3,7 @@ import { frameRefStem } from '../image/frame-ref.js';
 import type { Frame } from '../image/frame.js';
 import { writeOverlayPng } from '../image/overlay.js';
 import { masksToLabelImage } from '../masks/label-image.js';
-import { writeLabelPng } from '../masks/label-png.js';
+import { labelPngOmitted, MAX_PNG_LABEL, writeLabelPng } from '../masks/label-png.js';
 import type { LabelImage } from '../masks/types.js';
 import type { Segmentation } from '../segmenters/types.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -28,9 +28,6 @@ export interface OutputPaths {
   readonly json: string;
   readonly overlay: string;
 }
-
-/** The most instances a 16-bit label PNG can hold. */
-export const MAX_PNG_LABEL = 65535;
 
 /**
  * Write the outputs of one frame, each atomically: the records with the knobs and model
@@ -58,7 +55,7 @@ export async function writeSegmentationOutputs(outDir: string, frame: Frame, seg
     timings_ms: segmentation.timings,
     stats: segmentation.stats ?? {},
     count,
-    ...(fitsPng ? {} : { labels_png: `not written: ${count} instances do not fit a 16-bit PNG (at most ${MAX_PNG_LABEL}); the masks are the RLEs of "instances"` }),
+    ...(fitsPng ? {} : { labels_png: labelPngOmitted(count, 'written') }),
     instances: segmentation.instances,
   };
   await writeFileAtomic(json, JSON.stringify(record) + '\n');

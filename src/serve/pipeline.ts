@@ -99,6 +99,8 @@ export interface SegmentResultJson {
   reward: RewardResult | null;
   /** `serve --adapt` only: the search that refined the chosen knobs into `knobs`. */
   adapt?: AdaptJson;
+  /** Asked for labels as PNG, but the frame has more instances than a 16-bit PNG holds: why this JSON came instead. */
+  labels_png?: string;
   timings_ms: TimingsJson;
 }
 

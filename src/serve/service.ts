@@ -1,9 +1,9 @@
 import type { Frame } from '../image/frame.js';
+import { encodeLabelPng, labelPngOmitted, MAX_PNG_LABEL } from '../masks/label-png.js';
 import type { LabelImage } from '../masks/types.js';
 import { segmentationLabels } from '../segment/outputs.js';
 import { decodeFrameInput, type FrameInput, type PixelLimits } from './decode-body.js';
 import { describeError, type ErrorBody } from './errors.js';
-import { encodeLabelPng } from './labels.js';
 import { ServeMetrics, type FrameMode } from './metrics.js';
 import { processFrame, resultJson, type PipelineContext, type SegmentResultJson } from './pipeline.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
@@ -77,9 +77,11 @@ export class FrameService {
       const processed = await processFrame(this.ctx, frame);
       let labels: LabelImage | undefined;
       let labelsPng: Uint8Array | undefined;
+      const count = processed.segmentation.instances.length;
       if (task.labels) {
         labels = segmentationLabels(processed.segmentation);
-        labelsPng = encodeLabelPng(labels);
+        // More instances than a 16-bit PNG holds: the JSON answer instead, its masks as RLE, saying why.
+        if (count <= MAX_PNG_LABEL) labelsPng = encodeLabelPng(labels);
       }
       const totalMs = performance.now() - task.arrived;
       const json = resultJson(processed, {
@@ -90,6 +92,7 @@ export class FrameService {
         decodeMs,
         totalMs,
       });
+      if (task.labels && !labelsPng) json.labels_png = labelPngOmitted(count, 'sent');
       this.metrics.recordFrame(task.mode, true, totalMs, processed.timings.segment);
       if (this.viewers.count > 0) {
         const { frame: fm } = processed.measurements;

@@ -17,7 +17,8 @@ import type { Outcome, FrameService } from './service.js';
  * Server → client, one text message per frame, in the order the frames were sent:
  *  { "type": "result", ...the POST /v1/segment JSON..., "dropped": { ids, count, total } }
  *  { "type": "error", id, seq, error: { code, message, hint? }, dropped }
- * and after a result whose header asked for `labels: "png"`, one binary message: the 16-bit label PNG.
+ * and after a result whose header asked for `labels: "png"`, one binary message: the 16-bit label PNG
+ * (none when the frame has more than 65 535 instances: the result's `labels_png` then says why).
  * Frames dropped unprocessed (a newer frame arrived while they waited: latest frame wins) get no
  * message of their own: their ids are in `dropped.ids` of the next message, `dropped.total` counts
  * every drop on this stream so far.

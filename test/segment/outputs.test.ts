@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { frameFromPixels } from '../../src/image/from-pixels.js';
-import { readLabelPng } from '../../src/masks/label-png.js';
+import { MAX_PNG_LABEL, readLabelPng } from '../../src/masks/label-png.js';
 import { encodeRleWindow } from '../../src/masks/rle.js';
 import type { Instance, Segmentation } from '../../src/segmenters/types.js';
-import { MAX_PNG_LABEL, writeSegmentationOutputs } from '../../src/segment/outputs.js';
+import { writeSegmentationOutputs } from '../../src/segment/outputs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'samstar-outputs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

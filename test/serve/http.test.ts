@@ -8,7 +8,8 @@ import { compileReward, loadRewardConfig } from '../../rewards/index.js';
 import { loadFrame } from '../../src/image/load.js';
 import { masksToLabelImage } from '../../src/masks/label-image.js';
 import { BlobSegmenter } from '../../src/segmenters/blobs/segmenter.js';
-import type { Segmenter } from '../../src/segmenters/types.js';
+import { encodeRleWindow } from '../../src/masks/rle.js';
+import type { Instance, Segmenter } from '../../src/segmenters/types.js';
 import type { ServeHandle } from '../../src/serve/server.js';
 import { getJson, postImage, startTestServer, synthFrame, until } from './helpers.js';
 
@@ -113,6 +114,37 @@ describe('POST /v1/segment', () => {
     const expected = masksToLabelImage(json.instances.map((i: { segmentation: unknown }) => i.segmentation), 96, 96);
     expect(Array.from(png.data as Uint16Array)).toEqual(Array.from(expected.data));
     expect(Math.max(...(png.data as Uint16Array))).toBe(json.count);
+  });
+
+  it('?labels=png on a frame with more instances than a 16-bit PNG holds: the JSON answer, saying why', async () => {
+    // One instance per pixel of a 260×260 frame (67 600 > 65 535).
+    const dense: Segmenter = {
+      name: 'dense',
+      knobs: new BlobSegmenter().knobs,
+      segment: async (f) => {
+        const instances: Instance[] = [];
+        for (let p = 0; p < f.width * f.height; p++) {
+          const x = p % f.width;
+          const y = Math.floor(p / f.width);
+          instances.push({ segmentation: encodeRleWindow(new Uint8Array([1]), { x0: x, y0: y, w: 1, h: 1 }, f.width, f.height), area: 1, bbox: [x, y, 0, 0], predicted_iou: 1, stability_score: 1, point_coords: [[x, y]], crop_box: [0, 0, f.width, f.height] });
+        }
+        return { width: f.width, height: f.height, instances, knobs: {}, timings: {} };
+      },
+      dispose: async () => {},
+    };
+    const denseServer = await startTestServer({ segmenter: dense });
+    try {
+      const big = synthFrame(2, 260, 10);
+      const r = await postImage(denseServer, big.png, { 'content-type': 'image/png' }, '?labels=png');
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+      const body = await r.json();
+      expect(body.count).toBe(260 * 260);
+      expect(body.instances).toHaveLength(260 * 260);
+      expect(body.labels_png).toBe(`not sent: ${260 * 260} instances do not fit a 16-bit PNG (at most 65535); the masks are the RLEs of "instances"`);
+    } finally {
+      await denseServer.close();
+    }
   });
 });
 
