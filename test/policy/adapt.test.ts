@@ -108,6 +108,15 @@ describe('online adaptation with propose-stage candidates (blob polarity × σ r
     expect(r.total).toBe(Math.max(...r.trace.map((t) => t.total)));
     // The trace names the propose setting of every evaluation; every candidate was tried.
     for (const c of candidates) expect(r.trace.some((t) => t.tuned.blob_polarity === c.blob_polarity && t.tuned.blob_sigma_min === c.blob_sigma_min)).toBe(true);
+    // Settings are compared at equal thresholds: every candidate (the start's setting, bright σ 1–4,
+    // is one of them) at the same 4 points, the start's threshold among them: the first 6 × 4 evaluations.
+    const candidatePhase = r.trace.slice(0, 24);
+    const thresholdsOf = (polarity: unknown, sigmaMin: unknown): number[] =>
+      candidatePhase.filter((t) => t.tuned.blob_polarity === polarity && t.tuned.blob_sigma_min === sigmaMin).map((t) => Number(t.tuned.blob_threshold)).sort((a, b) => a - b);
+    const startPoints = thresholdsOf('bright', 1);
+    expect(startPoints).toHaveLength(4);
+    expect(startPoints).toContain(6);
+    for (const c of candidates) expect(thresholdsOf(c.blob_polarity, c.blob_sigma_min)).toEqual(startPoints);
     expect(Object.keys(r.tuned).sort()).toEqual(['blob_polarity', 'blob_sigma_max', 'blob_sigma_min', 'blob_threshold']);
     expect(r.knobs.blob_sigma_steps).toBe(5);
     // σ = 1 … 16 on the √2 lattice: 9 layers for 6 candidates (30 without sharing).
