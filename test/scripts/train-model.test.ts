@@ -57,15 +57,15 @@ describe.skipIf(!python || !built)('scripts/model/train.py', () => {
 
     // The detail branch (the encoder reads the 1024² frame too), started from the weights just
     // trained: the branch is the only new part, and the export keeps the contract.
-    const work2 = mkdtempSync(join(tmpdir(), 'samstar-train-detail-'));
-    const out2 = join(work2, 'model');
-    const detail = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', work2, '--out', out2, '--detail', '--init-from', join(work, 'checkpoint.pt')], { encoding: 'utf8', cwd: root });
+    // (Same work folder: the generated frames are reused; the first run's checkpoint is read before it is replaced.)
+    const out2 = join(work, 'model-detail');
+    const detail = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', work, '--out', out2, '--detail', '--init-from', join(work, 'checkpoint.pt')], { encoding: 'utf8', cwd: root });
     expect(detail.status, detail.stderr).toBe(0);
     expect(detail.stderr).toMatch(/its step 3\); new: detail\.0\.0\.weight/);
     const record2 = JSON.parse(readFileSync(join(out2, 'training.json'), 'utf8')) as { training: { detail: boolean; init_from_step: number | null } };
     expect(record2.training).toMatchObject({ detail: true, init_from_step: 3 });
     const seg2 = runCli([
-      'segment', join(work, 'frames', 'images', 'frame-0000.png'), '--out', join(work2, 'seg'),
+      'segment', join(work, 'frames', 'images', 'frame-0000.png'), '--out', join(work, 'seg-detail'),
       '--encoder', join(out2, 'encoder.onnx'), '--decoder', join(out2, 'decoder.onnx'), '--knobs', '{"points_per_side": 8}',
     ]);
     expect(seg2.status, seg2.stderr).toBe(0);
