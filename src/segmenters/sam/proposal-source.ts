@@ -62,26 +62,27 @@ export class SummaryProposalSource implements ProposalSource {
   }
 
   count(i: number, k: number): number {
-    return this.all[i].proposal.counts[k];
+    return this.all[i].proposal.summary().counts[k];
   }
 
   box(i: number, k: number): BoxXYXY {
     const cached = this.boxes.get(i);
     if (cached && cached.k === k) return cached.box;
     const p = this.all[i].proposal;
+    const { rowMax, colMax } = p.summary();
     const t = levelValue(k);
     let x0 = -1;
     let x1 = -1;
     let y0 = -1;
     let y1 = -1;
-    for (let c = 0; c < p.colMax.length; c++) {
-      if (p.colMax[c] > t) {
+    for (let c = 0; c < colMax.length; c++) {
+      if (colMax[c] > t) {
         if (x0 < 0) x0 = c;
         x1 = c;
       }
     }
-    for (let r = 0; r < p.rowMax.length; r++) {
-      if (p.rowMax[r] > t) {
+    for (let r = 0; r < rowMax.length; r++) {
+      if (rowMax[r] > t) {
         if (y0 < 0) y0 = r;
         y1 = r;
       }
@@ -102,7 +103,7 @@ export class SummaryProposalSource implements ProposalSource {
     const { taps, crop: info } = this.perCrop[crop];
     const box = this.box(i, k);
     const t = levelValue(k);
-    const empty = proposal.counts[k] === 0;
+    const empty = proposal.summary().counts[k] === 0;
     const win = empty ? { x0: 0, y0: 0, w: 0, h: 0 } : { x0: box[0], y0: box[1], w: box[2] - box[0] + 1, h: box[3] - box[1] + 1 };
     const logits = empty ? new Float64Array(0) : upsampleWindow(proposal.lowRes.data, proposal.lowRes.w, proposal.lowRes.x0, proposal.lowRes.y0, taps, win);
     const data = new Uint8Array(logits.length);
