@@ -74,18 +74,14 @@ export interface ProposalInput {
 
 const EMPTY_SUMMARY: ProposalSummary = { counts: new Int32Array(LEVEL_COUNT), rowMax: new Float64Array(0), colMax: new Float64Array(0) };
 
+/** The proposal of one answer, given its window, low-res logits and summary. */
+function proposalOf(input: ProposalInput, window: Window, lowRes: Proposal['lowRes'], summary: () => ProposalSummary): Proposal {
+  return { crop: input.crop, prompt: input.prompt, token: input.token, iou: input.iou, point: input.point, window, summary, lowRes };
+}
+
 /** A proposal whose logits are ≤ LEVEL_MIN everywhere: area 0 at every threshold. */
 function emptyProposal(input: ProposalInput): Proposal {
-  return {
-    crop: input.crop,
-    prompt: input.prompt,
-    token: input.token,
-    iou: input.iou,
-    point: input.point,
-    window: EMPTY_WINDOW,
-    summary: () => EMPTY_SUMMARY,
-    lowRes: { x0: 0, y0: 0, w: 0, h: 0, data: new Float32Array(0) },
-  };
+  return proposalOf(input, EMPTY_WINDOW, { x0: 0, y0: 0, w: 0, h: 0, data: new Float32Array(0) }, () => EMPTY_SUMMARY);
 }
 
 export function buildProposal(input: ProposalInput, taps: CropTaps): Proposal {
@@ -106,16 +102,7 @@ export function buildProposal(input: ProposalInput, taps: CropTaps): Proposal {
   for (let y = 0; y < lh; y++) data.set(input.plane.subarray((ly0 + y) * LOW_RES + lx0, (ly0 + y) * LOW_RES + lx0 + lw), y * lw);
   const lowRes = { x0: lx0, y0: ly0, w: lw, h: lh, data };
   let summary: ProposalSummary | undefined;
-  return {
-    crop: input.crop,
-    prompt: input.prompt,
-    token: input.token,
-    iou: input.iou,
-    point: input.point,
-    window,
-    summary: () => (summary ??= summarise(lowRes, taps, window)),
-    lowRes,
-  };
+  return proposalOf(input, window, lowRes, () => (summary ??= summarise(lowRes, taps, window)));
 }
 
 function summarise(lowRes: Proposal['lowRes'], taps: CropTaps, window: Window): ProposalSummary {
