@@ -246,10 +246,10 @@ export class OnlineAdapter {
         if (!settings.some((t) => sameSetting(t, setting))) settings.push(setting);
       }
       const done = starts.map((st) => ({ x: st.x, propose: st.propose }));
-      for (const setting of settings) {
+      candidates: for (const setting of settings) {
         for (const x of points) {
           if (done.some((d) => sameSetting(d.propose, setting) && sameVector(d.x, x))) continue;
-          if (!canEvaluate()) break;
+          if (!canEvaluate()) break candidates;
           done.push({ x, propose: setting });
           const r = await evaluate(x, setting);
           if (better(r.total, best!.total)) best = r;
