@@ -63,6 +63,7 @@ def parse_args(argv=None):
     p.add_argument('--prompts', type=int, default=8, help='prompts per crop')
     p.add_argument('--lr', type=float, default=2e-3)
     p.add_argument('--zoom', default='0.7,2.5', help='MIN,MAX: crop scale as a factor of the natural working scale (long side at 256), drawn log-uniformly')
+    p.add_argument('--small-objects', type=float, default=0.0, help='fraction of crops zoomed so that the image\'s median object is 3-10 working px across (the rest use --zoom)')
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=1, help='torch threads; 1 unless the cores are otherwise idle (oversubscribed OpenMP threads are ~5x slower)')
     p.add_argument('--checkpoint-every', type=int, default=200)
@@ -229,6 +230,8 @@ def checkpoint_state(encoder, head, optimiser, sampler, state, run_seconds):
 def main(argv=None):
     args = parse_args(argv)
     zoom = parse_zoom(args.zoom)  # a bad value fails before any data is read
+    if not 0 <= args.small_objects <= 1:
+        raise SystemExit(f'--small-objects {args.small_objects}: expected a fraction from 0 to 1')
     if args.smoke:
         args.steps, args.batch, args.crop, args.prompts, args.synth_frames, args.checkpoint_every = 3, 2, 64, 4, 2, 1000
     torch.set_num_threads(args.threads)
@@ -263,7 +266,7 @@ def main(argv=None):
         state['sources'] = sources
         log(f'data: ' + ', '.join(f"{s['set']} ({s['images']} images)" for s in sources))
         log(f'parameters: encoder {net.count_parameters(encoder)}, prompt head {net.count_parameters(head)}')
-        sampler = data_mod.Sampler(sets, weights, crop=args.crop, prompts=args.prompts, seed=args.seed, zoom=zoom, input_scale=encoder.input_scale)
+        sampler = data_mod.Sampler(sets, weights, crop=args.crop, prompts=args.prompts, seed=args.seed, zoom=zoom, input_scale=encoder.input_scale, small=args.small_objects)
         optimiser = torch.optim.AdamW(list(encoder.parameters()) + list(head.parameters()), lr=args.lr, weight_decay=1e-4)
         if args.resume:
             optimiser.load_state_dict(saved['optimiser'])
@@ -277,7 +280,7 @@ def main(argv=None):
         info.update(training={'steps': state['step'], 'minutes': round(state['elapsed'] / 60, 1), 'seed': args.seed,
                               'detail': bool(args.detail),
                               'init_from_step': next((h['its_step'] for h in state['history'] if 'its_step' in h), None),
-                              'threads': args.threads, 'batch': args.batch, 'zoom': args.zoom, 'crop': args.crop, 'prompts': args.prompts,
+                              'threads': args.threads, 'batch': args.batch, 'zoom': args.zoom, 'small_objects': args.small_objects, 'crop': args.crop, 'prompts': args.prompts,
                               'torch': torch.__version__, 'data': state['sources'],
                               'last': state['history'][-1] if state['history'] and 'step' in state['history'][-1] else None})
         with open(os.path.join(args.out, 'training.json'), 'w') as f:

@@ -31,15 +31,16 @@ describe.skipIf(!python || !built)('scripts/model/train.py', () => {
   it('trains a few steps, exports an ONNX pair with the SAM contract that samstar segment loads', () => {
     const work = mkdtempSync(join(tmpdir(), 'samstar-train-model-'));
     const out = join(work, 'model');
-    const run = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', work, '--out', out, '--zoom', '0.6,2.0'], { encoding: 'utf8', cwd: root });
+    const run = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', work, '--out', out, '--zoom', '0.6,2.0', '--small-objects', '0.5'], { encoding: 'utf8', cwd: root });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/step 3\/3 .*loss \d/);
     const record = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8')) as {
       files: Record<string, { bytes: number; sha256: string }>;
-      training: { steps: number; seed: number; zoom: string };
+      training: { steps: number; seed: number; zoom: string; small_objects: number };
     };
     expect(record.training.steps).toBe(3);
     expect(record.training.zoom).toBe('0.6,2.0');
+    expect(record.training.small_objects).toBe(0.5);
     expect(record.files['encoder.onnx'].sha256).toMatch(/^[0-9a-f]{64}$/);
 
     const segOut = join(work, 'seg');
@@ -69,6 +70,34 @@ describe.skipIf(!python || !built)('scripts/model/train.py', () => {
       '--encoder', join(out2, 'encoder.onnx'), '--decoder', join(out2, 'decoder.onnx'), '--knobs', '{"points_per_side": 8}',
     ]);
     expect(seg2.status, seg2.stderr).toBe(0);
+  });
+
+  it('--small-objects zooms crops so that the median object is 3-10 working px across, whatever --zoom says', () => {
+    // Disks 24 px across in a 1024² image: 6 working px at the natural scale, 9-15 at a zoom of 1.5-2.5.
+    const script = `
+import sys, numpy as np
+sys.path.insert(0, 'scripts/model')
+import data
+labels = np.zeros((1024, 1024), np.int32)
+yy, xx = np.mgrid[0:1024, 0:1024]
+n = 0
+for cy in range(20, 1024, 40):
+    for cx in range(20, 1024, 40):
+        n += 1
+        labels[(yy - cy) ** 2 + (xx - cx) ** 2 <= 144] = n
+sample = data.Sample('disks', 'test', np.where(labels > 0, 200.0, 50.0).astype(np.float32), labels)
+for small in (0.0, 1.0):
+    sampler = data.Sampler([[sample]], [1.0], crop=128, zoom=(1.5, 2.5), seed=3, small=small)
+    sizes = [data.median_object_diameter(sampler.crop_sample()[1]) for _ in range(40)]
+    print(small, round(min(sizes), 2), round(max(sizes), 2), round(float(np.median(sizes)), 2))
+`;
+    const run = spawnSync(python!, ['-c', script], { encoding: 'utf8', cwd: root });
+    expect(run.status, run.stderr).toBe(0);
+    const [plain, small] = run.stdout.trim().split('\n').map((line) => line.split(' ').map(Number));
+    expect(plain[3]).toBeGreaterThan(9); // --zoom alone: 9-15 px
+    expect(small[3]).toBeLessThan(8);
+    expect(small[1]).toBeGreaterThanOrEqual(2.5);
+    expect(small[2]).toBeLessThanOrEqual(11);
   });
 
   it('refuses a malformed --zoom, naming it', () => {
