@@ -19,6 +19,8 @@ import type { LabelledImage } from './_model-data.js';
 export interface ClickRecord {
   readonly image: string;
   readonly label: number;
+  /** The object's equivalent diameter at the 256² working scale (the image's long side at 256 px). */
+  readonly diameter: number;
   readonly iou: [number, number, number];
   readonly predicted: [number, number, number];
 }
@@ -54,13 +56,15 @@ export async function clickSet(model: LoadedModel, images: readonly LabelledImag
     const { width, height } = frame;
     const embedding = await encodeCrop(model, frame, [0, 0, width, height]);
     const taps = cropTaps(width, height);
+    const areas = labelAreas(truth);
     for (const label of labels.sort((a, b) => a - b)) {
       const point = clickPoint(truth, label);
       if (!point) continue;
+      const diameter = (2 * Math.sqrt((areas.get(label) ?? 0) / Math.PI) * LOW_RES) / Math.max(width, height);
       // Pixel centres, as the generator places blob prompts (pixel i spans [i, i + 1)).
       const answer = await decodePrompt(model, embedding, { x: point.x + 0.5, y: point.y + 0.5 }, width, height);
       const iou = [0, 1, 2].map((t) => maskIou(fullCropLogits(answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES), taps), truth, label));
-      records.push({ image: images[i].id, label, iou: iou as ClickRecord['iou'], predicted: [answer.iou[0], answer.iou[1], answer.iou[2]] });
+      records.push({ image: images[i].id, label, diameter, iou: iou as ClickRecord['iou'], predicted: [answer.iou[0], answer.iou[1], answer.iou[2]] });
     }
     log(`  ${images[i].id}: ${labels.length} clicks, ${(performance.now() - started).toFixed(0)} ms`);
   }
@@ -80,6 +84,26 @@ export function clickFigures(records: readonly ClickRecord[]): ClickFigures {
       records.flatMap((r) => r.iou),
     ),
   };
+}
+
+/** Upper edges (working px, exclusive) of the size bins of `clickFiguresBySize`; the last bin is open. */
+export const SIZE_BINS = [3, 5, 8, 12, 20] as const;
+
+/**
+ * Best-of-3 click mIoU per object size at the working scale, keyed "<3", "3-5", …, "≥20": where a
+ * model's clicks fail is mostly a matter of size (one working pixel is a 4×4 block of the 1024² frame).
+ */
+export function clickFiguresBySize(records: readonly ClickRecord[]): Record<string, { objects: number; click_miou: number }> {
+  const out: Record<string, { objects: number; click_miou: number }> = {};
+  for (let b = 0; b <= SIZE_BINS.length; b++) {
+    const low = b === 0 ? 0 : SIZE_BINS[b - 1];
+    const high = b === SIZE_BINS.length ? Infinity : SIZE_BINS[b];
+    const inBin = records.filter((r) => r.diameter >= low && r.diameter < high);
+    if (inBin.length === 0) continue;
+    const key = b === 0 ? `<${high}` : high === Infinity ? `≥${low}` : `${low}-${high}`;
+    out[key] = { objects: inBin.length, click_miou: mean(inBin.map((r) => Math.max(...r.iou))) };
+  }
+  return out;
 }
 
 /** The object's most interior pixel (ties: the first in raster order), found on its bounding box. */
@@ -119,6 +143,12 @@ function maskIou(logits: Float64Array, truth: LabelImage, label: number): number
   }
   const union = predicted + object - inter;
   return union > 0 ? inter / union : 0;
+}
+
+function labelAreas(truth: LabelImage): Map<number, number> {
+  const areas = new Map<number, number>();
+  for (const v of truth.data) if (v !== 0) areas.set(v, (areas.get(v) ?? 0) + 1);
+  return areas;
 }
 
 function presentLabels(truth: LabelImage): number[] {

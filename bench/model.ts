@@ -29,7 +29,7 @@ import type { ModelFiles } from '../src/segmenters/sam/onnx-model.js';
 import { referenceModelFiles, SamSegmenter } from '../src/segmenters/sam/segmenter.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { amgSetup, scoreImages, tuneKnobs, type ScoredImage } from './_model-amg.js';
-import { clickFigures, clickSet, type ClickRecord } from './_model-clicks.js';
+import { clickFigures, clickFiguresBySize, clickSet, type ClickRecord } from './_model-clicks.js';
 import { DATA_DIR, realSet, splitGroup, syntheticSet, type LabelledImage } from './_model-data.js';
 import { measureSpeed } from './_model-speed.js';
 import { arg, machineLine, strArg } from './_machine.js';
@@ -170,6 +170,7 @@ async function runGroup(name: GroupName, sets: LabelledImage[][], segmenter: Sam
     test_images: split.test.length,
     knobs_labels: tuned(labels.knobs),
     knobs_physics: tuned(physics.knobs),
+    click_by_size: Object.fromEntries(Object.entries(clickFiguresBySize(clicks)).map(([k, v]) => [k, { objects: v.objects, click_miou: r(v.click_miou) }])),
     ...(sets.length > 1 ? { by_set: bySet(scored, clicks) } : {}),
   };
   log(`${name}: ${JSON.stringify(figures)}`);
