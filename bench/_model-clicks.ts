@@ -6,6 +6,7 @@
  * Per object: the IoU of each multimask output (tokens 1–3) with the object, and its predicted IoU.
  */
 import { mostInteriorPixel } from '../src/image/distance-transform.js';
+import { labelAreas } from '../src/masks/label-image.js';
 import type { LabelImage } from '../src/masks/types.js';
 import { averageRanks } from '../src/report/stats.js';
 import { fullCropLogits } from '../src/segmenters/sam/direct-source.js';
@@ -43,7 +44,7 @@ export async function clickSet(model: LoadedModel, images: readonly LabelledImag
   // Every (image, label) pair of the set; labels only, frames are loaded for the drawn objects.
   const all: { image: number; label: number }[] = [];
   for (const [i, item] of images.entries()) {
-    for (const label of presentLabels(await item.loadTruth())) all.push({ image: i, label });
+    for (const label of labelAreas(await item.loadTruth()).values) all.push({ image: i, label });
   }
   const drawn = new Rng(seed).shuffle(all).slice(0, maxObjects);
   const byImage = new Map<number, number[]>();
@@ -56,11 +57,12 @@ export async function clickSet(model: LoadedModel, images: readonly LabelledImag
     const { width, height } = frame;
     const embedding = await encodeCrop(model, frame, [0, 0, width, height]);
     const taps = cropTaps(width, height);
-    const areas = labelAreas(truth);
+    const { values, areas } = labelAreas(truth);
+    const areaOf = new Map(values.map((v, j) => [v, areas[j]]));
     for (const label of labels.sort((a, b) => a - b)) {
       const point = clickPoint(truth, label);
       if (!point) continue;
-      const diameter = (2 * Math.sqrt((areas.get(label) ?? 0) / Math.PI) * LOW_RES) / Math.max(width, height);
+      const diameter = (2 * Math.sqrt((areaOf.get(label) ?? 0) / Math.PI) * LOW_RES) / Math.max(width, height);
       // Pixel centres, as the generator places blob prompts (pixel i spans [i, i + 1)).
       const answer = await decodePrompt(model, embedding, { x: point.x + 0.5, y: point.y + 0.5 }, width, height);
       const iou = [0, 1, 2].map((t) => maskIou(fullCropLogits(answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES), taps), truth, label));
@@ -143,18 +145,6 @@ function maskIou(logits: Float64Array, truth: LabelImage, label: number): number
   }
   const union = predicted + object - inter;
   return union > 0 ? inter / union : 0;
-}
-
-function labelAreas(truth: LabelImage): Map<number, number> {
-  const areas = new Map<number, number>();
-  for (const v of truth.data) if (v !== 0) areas.set(v, (areas.get(v) ?? 0) + 1);
-  return areas;
-}
-
-function presentLabels(truth: LabelImage): number[] {
-  const seen = new Set<number>();
-  for (const v of truth.data) if (v !== 0) seen.add(v);
-  return [...seen].sort((a, b) => a - b);
 }
 
 /** Pearson correlation of the average ranks (ties share their mean rank); NaN when either side is constant. */
