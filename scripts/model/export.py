@@ -10,7 +10,9 @@ Entry point: `export_model(encoder, head, out_dir)`.
   (1 foreground, 0 background, 2/3 box corners, −1 padding), `mask_input` [1,1,256,256],
   `has_mask_input` [1], `orig_im_size` [2] = (H,W) → `masks` [1,4,H,W], `iou_predictions` [1,4],
   `low_res_masks` [1,4,256,256]. The click is the first label-1 point; without one, the box centre;
-  without a box, the first non-padding point. Label-0 points are accepted and ignored. `masks` is
+  without a box, the first non-padding point. Label-0 points are accepted and ignored. Where
+  `has_mask_input` is 1 the logits are 0.5·logits + 0.5·`mask_input`, and `iou_predictions` describe
+  those blended masks (the masks the decoder returns). `masks` is
   SAM's own post-processing (bilinear to 1024², crop to the resized image, bilinear to H×W), so the
   host upsampling of `low_res_masks` reproduces it exactly.
 """
@@ -85,10 +87,11 @@ class SamDecoder(nn.Module):
         click = has_pos * click_pos + (1 - has_pos) * (has_box * (c0 + c1) / 2 + (1 - has_box) * click_any)
         box = torch.cat([torch.minimum(c0, c1), torch.maximum(c0, c1)]).view(1, 1, 4)
         cx, cy = click[0].view(1, 1), click[1].view(1, 1)
-        logits, iou = self.head(features, cx, cy, box, has_box.view(1, 1), (has_box * (1 - has_pos)).view(1, 1), at_click=read_2x2(features, click))
-        low_res = logits[:, 0]
-        blend = 0.5 * has_mask_input.view(1, 1, 1, 1)
-        low_res = (1 - blend) * low_res + blend * mask_input
+        # A previous mask blends in: (1 − b)·logits + b·mask_input with b = 0.5 where has_mask_input is 1.
+        blend = 0.5 * has_mask_input.reshape(())
+        logits, iou = self.head(features, cx, cy, box, has_box.view(1, 1), (has_box * (1 - has_pos)).view(1, 1), at_click=read_2x2(features, click),
+                                mask_input=mask_input, blend=blend)
+        low_res = logits.reshape(1, net.TOKENS, 256, 256)  # one prompt: a reshape, not a copying Gather
         masks = F.interpolate(low_res, (1024, 1024), mode='bilinear', align_corners=False)
         size = orig_im_size.to(torch.float32)
         prepadded = torch.floor(size * (1024 / torch.max(size)) + 0.5).to(torch.int64)

@@ -195,7 +195,9 @@ class PromptHead(nn.Module):
         self.iou = nn.Sequential(nn.Linear(QUERY_IN + TOKENS * 4, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                                  nn.Linear(hidden, TOKENS))
 
-    def forward(self, maps, cx, cy, box, has_box, box_only, at_click=None):
+    def forward(self, maps, cx, cy, box, has_box, box_only, at_click=None, mask_input=None, blend=None):
+        """`mask_input` [B,1,H,W] and `blend` (a scalar tensor, 0 or 0.5; export only): the logits become
+        (1 − blend)·logits + blend·mask_input, and the IoU head describes that blended mask."""
         b, _, h, w = maps.shape
         k = cx.shape[1]
         if at_click is None:
@@ -214,16 +216,26 @@ class PromptHead(nn.Module):
         # Σ we (e − e_c)² = Σ we·e² − 2 Σ (we·e_c)·e + Σ we·e_c²: one weight row over the 16 stored maps.
         weights = torch.cat([a, 2 * we * e_click, -we], -1)  # [B,K,T,16]
         const = bias - (we * e_click * e_click).sum(-1)  # [B,K,T]
-        logits = torch.bmm(weights.reshape(b, k * TOKENS, FEATURES), maps.reshape(b, FEATURES, h * w)).view(b, k, TOKENS, h, w)
+        # The constant, the distance prior v·(dx² + dy²) and the box penalty (outside_x + outside_y) are
+        # each a sum of a term per column and a term per row, so they reach the logits as two broadcast
+        # additions of small [T,W] and [T,H] tables instead of several passes over [T,H,W] maps: the
+        # ONNX decoder's per-prompt cost is mostly such passes.
         xs = torch.cumsum(torch.ones_like(maps[0, 0, 0]), 0) - 1
         ys = torch.cumsum(torch.ones_like(maps[0, 0, :, 0]), 0) - 1
         dx = (xs.view(1, 1, w) - cx.unsqueeze(-1)) / COORD_UNIT  # [B,K,W]
         dy = (ys.view(1, 1, h) - cy.unsqueeze(-1)) / COORD_UNIT  # [B,K,H]
-        d2 = (dy * dy).unsqueeze(-1) + (dx * dx).unsqueeze(-2)  # [B,K,H,W]
-        outside_x = torch.relu(box[..., 0:1] - xs.view(1, 1, w)) + torch.relu(xs.view(1, 1, w) - box[..., 2:3])
-        outside_y = torch.relu(box[..., 1:2] - ys.view(1, 1, h)) + torch.relu(ys.view(1, 1, h) - box[..., 3:4])
-        outside = (outside_y.unsqueeze(-1) + outside_x.unsqueeze(-2)) * (BOX_PENALTY * has_box).view(b, k, 1, 1)
-        logits = logits + const[..., None, None] - wd[..., None, None] * d2.unsqueeze(2) - outside.unsqueeze(2)
+        penalty = (BOX_PENALTY * has_box).unsqueeze(-1)  # [B,K,1]
+        outside_x = (torch.relu(box[..., 0:1] - xs.view(1, 1, w)) + torch.relu(xs.view(1, 1, w) - box[..., 2:3])) * penalty
+        outside_y = (torch.relu(box[..., 1:2] - ys.view(1, 1, h)) + torch.relu(ys.view(1, 1, h) - box[..., 3:4])) * penalty
+        per_column = const.unsqueeze(-1) - wd.unsqueeze(-1) * (dx * dx).unsqueeze(2) - outside_x.unsqueeze(2)  # [B,K,T,W]
+        per_row = -wd.unsqueeze(-1) * (dy * dy).unsqueeze(2) - outside_y.unsqueeze(2)  # [B,K,T,H]
+        if mask_input is not None:
+            keep = 1 - blend  # scales the small tables and weights, not the [T,H,W] logits
+            weights, per_column, per_row = weights * keep, per_column * keep, per_row * keep
+        logits = torch.bmm(weights.reshape(b, k * TOKENS, FEATURES), maps.reshape(b, FEATURES, h * w)).view(b, k, TOKENS, h, w)
+        logits = logits + per_column.unsqueeze(-2) + per_row.unsqueeze(-1)
+        if mask_input is not None:
+            logits = logits + (blend * mask_input).view(b, 1, 1, h, w)
         return logits, self.predict_iou(qin, logits)
 
     def predict_iou(self, qin, logits):

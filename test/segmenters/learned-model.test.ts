@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSynthFrame, type SynthFrame } from '../../src/data/synth.js';
 import { bundledModelFiles, defaultModelName } from '../../src/segmenters/sam/bundled-models.js';
@@ -41,6 +42,13 @@ function iouWithLabel(mask: Uint8Array, labels: Uint32Array, label: number): num
     union += mask[i] | t;
   }
   return union === 0 ? 0 : inter / union;
+}
+
+/** The largest value (a loop: spreading 262 144 values into Math.max overflows the stack). */
+function largest(values: Float32Array): number {
+  let m = -Infinity;
+  for (const v of values) m = Math.max(m, v);
+  return m;
 }
 
 describe('samstar-learned, the default bundled model', () => {
@@ -135,6 +143,45 @@ describe('samstar-learned, the default bundled model', () => {
     }
     const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
     expect(median(background)).toBeLessThan(median(onParticles) - 0.2);
+  });
+
+  it('blends mask_input in where has_mask_input is 1, and predicts the IoU of the blended mask', async () => {
+    // The full (unpruned) decoder, fed as the official contract describes: a previous mask M blends in
+    // as 0.5·logits + 0.5·M. An all-background M (below −2·max logit) leaves no pixel inside, and the IoU
+    // head, which reads the statistics of the mask it returns, must then rate every token as a poor mask.
+    const synth = particles('bright', 21);
+    const { frame } = synth;
+    const embedding = await encodeCrop(model, frame, [0, 0, frame.width, frame.height]);
+    const session = await ort.InferenceSession.create(files.decoder);
+    const scale = 1024 / Math.max(frame.width, frame.height);
+    const particle = synth.particles[0];
+    const run = async (hasMask: number, fill: number) =>
+      session.run({
+        image_embeddings: new ort.Tensor('float32', embedding, [1, 256, 64, 64]),
+        point_coords: new ort.Tensor('float32', Float32Array.of((particle.cx + 0.5) * scale, (particle.cy + 0.5) * scale, 0, 0), [1, 2, 2]),
+        point_labels: new ort.Tensor('float32', Float32Array.of(1, -1), [1, 2]),
+        mask_input: new ort.Tensor('float32', new Float32Array(65536).fill(fill), [1, 1, 256, 256]),
+        has_mask_input: new ort.Tensor('float32', Float32Array.of(hasMask), [1]),
+        orig_im_size: new ort.Tensor('float32', Float32Array.of(frame.height, frame.width), [2]),
+      });
+    try {
+      const plain = await run(0, 1e6); // has_mask_input 0: mask_input is ignored
+      const low = plain.low_res_masks.data as Float32Array;
+      const fill = -2 * largest(low) - 10;
+      const blended = await run(1, fill);
+      const mixed = blended.low_res_masks.data as Float32Array;
+      let worst = 0;
+      for (let i = 0; i < low.length; i++) worst = Math.max(worst, Math.abs(mixed[i] - 0.5 * (low[i] + fill)) / Math.max(1, Math.abs(low[i]), Math.abs(fill)));
+      expect(worst).toBeLessThan(1e-4);
+      expect(largest(low.subarray(0, 65536))).toBeGreaterThan(0); // the plain answer has the particle
+      expect(largest(mixed)).toBeLessThan(0);
+      const plainIou = plain.iou_predictions.data as Float32Array;
+      const mixedIou = blended.iou_predictions.data as Float32Array;
+      expect(Math.max(...plainIou)).toBeGreaterThan(0.6);
+      expect(Math.max(...mixedIou)).toBeLessThan(Math.max(...plainIou) - 0.3);
+    } finally {
+      await session.release();
+    }
   });
 
   it('segments the particle inside a box prompt', async () => {
