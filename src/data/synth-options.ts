@@ -45,6 +45,20 @@ export const SynthFrameSchema = z.strictObject({
   shading: z.enum(['flat', 'dome']).default('flat'),
   /** Amplitude of the smooth background variation (gradient + broad bumps). */
   unevenness: z.number().min(0).max(1).default(0.05),
+  /**
+   * Large unlabelled structures the particles lie on or beside (a cell body, an embryo, the thick part
+   * of a support film): soft-edged ellipses with the particles' polarity, part of the background.
+   * Why: a click on a small nucleus packed on a bright body must give the nucleus, not the body.
+   */
+  bodies: z
+    .strictObject({
+      count: z.number().int().min(0).max(64).default(0),
+      /** Long diameter as a fraction of the frame's short side, drawn uniformly from [low, high]. */
+      size: range(0.05, 2).default([0.3, 0.7]),
+      /** Signal of a body's interior, with the particles' sign, as a fraction of full scale. */
+      contrast: z.number().min(0).max(1).default(0.25),
+    })
+    .prefault({}),
   /** Gaussian blur sigma in px (optics), applied to the signal before noise. */
   blur: z.number().min(0).max(64).default(1),
   noise: z
@@ -144,6 +158,10 @@ function checkCombined<T extends SynthFrameOptions>(options: T): T {
   const max = options.bitDepth === 8 ? 255 : 65535;
   if (full > max) {
     throw new SamstarError('CONFIG_INVALID', `synth options: "fullScale" ${full} does not fit ${options.bitDepth}-bit samples (at most ${max})`);
+  }
+  const [bodyLow, bodyHigh] = options.bodies.size;
+  if (bodyLow > bodyHigh) {
+    throw new SamstarError('CONFIG_INVALID', `synth options: "bodies.size" [${bodyLow}, ${bodyHigh}] has low > high; expected [low, high]`);
   }
   for (const key of ['aspect', 'roundAspect'] as const) {
     const [lo, hi] = options.elongation[key];

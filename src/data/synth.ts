@@ -4,7 +4,7 @@ import { frameFromPixels } from '../image/from-pixels.js';
 import type { LabelImage } from '../masks/types.js';
 import type { Rng } from '../util/rng.js';
 import { samplePoisson } from './poisson.js';
-import { unevenField } from './synth-background.js';
+import { bodyField, unevenField } from './synth-background.js';
 import {
   backgroundLevel,
   frameOptionsAt,
@@ -23,6 +23,7 @@ export type { SynthParticle } from './synth-shapes.js';
 /**
  * Synthetic microscopy frames with exact instance ground truth: particles
  * (round and rod-like ellipses, log-normal sizes) on an uneven background,
+ * optionally with large unlabelled bodies (cells, an embryo) under them,
  * blurred by the optics and degraded by Poisson–Gaussian camera noise.
  * Everything random comes from the Rng passed in.
  */
@@ -56,16 +57,19 @@ export function generateSynthFrame(options: SynthFrameOptionsInput, rng: Rng, so
   const shapes = sampleShapes(o, requested, layoutRng);
   const { particles, labels, radius2 } = placeParticles(o, shapes, layoutRng);
 
-  // Signal in fractions of full scale: background + (±) contrast·brightness·shading.
+  // Signal in fractions of full scale: background (with its bodies) + (±) contrast·brightness·shading.
   const field = unevenField(width, height, lookRng);
+  const bodies = bodyField(width, height, o.bodies, lookRng);
   const base = backgroundLevel(o);
   const sign = o.polarity === 'bright' ? 1 : -1;
+  const bodySignal = sign * o.bodies.contrast;
   const signal = new Float32Array(width * height);
   const amplitude = new Float32Array(particles.length + 1);
   for (const p of particles) amplitude[p.label] = sign * o.contrast * p.brightness;
   const dome = o.shading === 'dome';
   for (let i = 0; i < signal.length; i++) {
     let v = base + o.unevenness * field[i];
+    if (bodies) v += bodySignal * bodies[i];
     const l = labels[i];
     if (l !== 0) v += amplitude[l] * (dome ? Math.sqrt(Math.max(0, 1 - radius2[i])) : 1);
     signal[i] = v;

@@ -53,6 +53,8 @@ describe('synth options', () => {
     expect(errorOf(() => parseSynthFrameOptions({ fullScale: 4095 })).message).toMatch(/fullScale.*8-bit/);
     expect(() => parseSynthFrameOptions({ bitDepth: 16, fullScale: 4095 })).not.toThrow();
     expect(errorOf(() => parseSynthFrameOptions({ elongation: { aspect: [3, 2] } })).message).toContain('elongation.aspect');
+    expect(errorOf(() => parseSynthFrameOptions({ bodies: { count: 1, size: [0.7, 0.3] } })).message).toContain('bodies.size');
+    expect(errorOf(() => parseSynthFrameOptions({ bodies: { count: -1 } })).message).toContain('bodies.count');
   });
 
   it('drift: linear from start to end; sine with 2 cycles goes there and back', () => {

@@ -136,6 +136,34 @@ describe('generateSynthFrame', () => {
     expect(Math.max(...s.frame.pixels)).toBe(255);
   });
 
+  it('bodies: unlabelled soft-edged structures of the particles\' polarity under them; without bodies, not one draw more', () => {
+    const clean = { width: 200, height: 160, count: 30, diameter: { median: 8 }, gap: 0, contrast: 0.3, unevenness: 0, blur: 0, noise: { photons: 0, read: 0 } };
+    const plain = generateSynthFrame(small, new Rng(11));
+    expect(generateSynthFrame({ ...small, bodies: { count: 0, contrast: 0.5 } }, new Rng(11)).frame.hash).toBe(plain.frame.hash);
+    for (const polarity of ['bright', 'dark'] as const) {
+      const without = generateSynthFrame({ ...clean, polarity }, new Rng(11));
+      const withBodies = generateSynthFrame({ ...clean, polarity, bodies: { count: 2, size: [0.5, 0.8], contrast: 0.4 } }, new Rng(11));
+      // Bodies are background: the particles and their labels do not move.
+      expect(sameBytes(withBodies.labels.data, without.labels.data)).toBe(true);
+      const base = polarity === 'bright' ? 0.1 * 255 : 0.75 * 255;
+      const plateau = polarity === 'bright' ? base + 0.4 * 255 : base - 0.4 * 255;
+      let onPlateau = 0;
+      let between = 0;
+      let background = 0;
+      withBodies.labels.data.forEach((label, i) => {
+        if (label !== 0) return;
+        background++;
+        const v = withBodies.samples[i];
+        expect(Math.min(base, plateau) - 1 <= v && v <= Math.max(base, plateau) + 1).toBe(true);
+        if (Math.abs(v - plateau) <= 1) onPlateau++;
+        else if (Math.abs(v - base) > 1) between++; // the soft rim
+      });
+      expect(onPlateau / background).toBeGreaterThan(0.1);
+      expect(between).toBeGreaterThan(0);
+      expect(between).toBeLessThan(onPlateau);
+    }
+  });
+
   it('a crowded request places fewer, still without overlap', () => {
     const s = generateSynthFrame({ width: 64, height: 64, count: 200, diameter: { median: 14, sigma: 0 }, attempts: 50 }, new Rng(2));
     expect(s.particles.length).toBeLessThan(200);

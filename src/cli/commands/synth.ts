@@ -20,6 +20,9 @@ interface SynthArgs {
   contrast?: number;
   shading?: 'flat' | 'dome';
   unevenness?: number;
+  bodies?: number;
+  'body-size'?: string;
+  'body-contrast'?: number;
   blur?: number;
   photons?: number;
   'read-noise'?: number;
@@ -54,6 +57,9 @@ export const command: CommandModule<object, SynthArgs> = {
       .option('contrast', { type: 'number', describe: 'particle contrast, 0–1 of full scale (default 0.5)' })
       .option('shading', { choices: ['flat', 'dome'] as const, describe: 'particle interior profile (default flat)' })
       .option('unevenness', { type: 'number', describe: 'amplitude of the uneven background, 0–1 (default 0.05)' })
+      .option('bodies', { type: 'number', describe: 'large unlabelled bodies (cells, an embryo) under the particles (default 0)' })
+      .option('body-size', { type: 'string', describe: 'LOW,HIGH: long diameter of a body as a fraction of the short side (default 0.3,0.7)' })
+      .option('body-contrast', { type: 'number', describe: "a body's signal with the particles' polarity, 0–1 of full scale (default 0.25)" })
       .option('blur', { type: 'number', describe: 'Gaussian blur sigma in px (default 1)' })
       .option('photons', { type: 'number', describe: 'photons at full scale for shot noise; 0 = none (default 400)' })
       .option('read-noise', { type: 'number', describe: 'Gaussian read noise, fraction of full scale (default 0.01)' })
@@ -98,6 +104,7 @@ function toOptions(a: SynthArgs): SynthSeriesOptionsInput {
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
   const diameter = defined({ median: a.diameter, sigma: a.sigma });
   const noise = defined({ photons: a.photons, read: a['read-noise'] });
+  const bodies = defined({ count: a.bodies, size: a['body-size'] === undefined ? undefined : bodySize(a['body-size']), contrast: a['body-contrast'] });
   const drift = defined({
     diameter: a['drift-diameter'],
     contrast: a['drift-contrast'],
@@ -119,10 +126,21 @@ function toOptions(a: SynthArgs): SynthSeriesOptionsInput {
     contrast: a.contrast,
     shading: a.shading,
     unevenness: a.unevenness,
+    bodies: Object.keys(bodies).length ? bodies : undefined,
     blur: a.blur,
     noise: Object.keys(noise).length ? noise : undefined,
     bitDepth: a['bit-depth'] as 8 | 16 | undefined,
     fullScale: a['full-scale'],
     drift: Object.keys(drift).length ? drift : undefined,
   });
+}
+
+/** `--body-size LOW,HIGH` (or one value for both) → [low, high]; the generator's schema checks the range. */
+function bodySize(text: string): [number, number] {
+  const parts = text.split(',').map((t) => Number(t.trim()));
+  if (parts.length === 1) parts.push(parts[0]);
+  if (parts.length !== 2 || parts.some((v) => !Number.isFinite(v))) {
+    throw new SamstarError('ARGUMENT_INVALID', `--body-size ${text} is invalid; expected LOW,HIGH (fractions of the short side, e.g. 0.3,0.7) or one fraction`);
+  }
+  return [parts[0], parts[1]];
 }
