@@ -41,34 +41,33 @@ export interface ClickFigures {
  * images), clicked and scored. `log` gets a line per image.
  */
 export async function clickSet(model: LoadedModel, images: readonly LabelledImage[], maxObjects: number, seed: number, log: (line: string) => void): Promise<ClickRecord[]> {
-  // Every (image, label) pair of the set; labels only, frames are loaded for the drawn objects.
-  const all: { image: number; label: number }[] = [];
+  // Every (image, label) pair of the set with the object's area; labels only, frames are loaded for the drawn objects.
+  const all: { image: number; label: number; area: number }[] = [];
   for (const [i, item] of images.entries()) {
-    for (const label of labelAreas(await item.loadTruth()).values) all.push({ image: i, label });
+    const { values, areas } = labelAreas(await item.loadTruth());
+    values.forEach((label, j) => all.push({ image: i, label, area: areas[j] }));
   }
   const drawn = new Rng(seed).shuffle(all).slice(0, maxObjects);
-  const byImage = new Map<number, number[]>();
-  for (const o of drawn) byImage.set(o.image, [...(byImage.get(o.image) ?? []), o.label]);
+  const byImage = new Map<number, { label: number; area: number }[]>();
+  for (const o of drawn) byImage.set(o.image, [...(byImage.get(o.image) ?? []), o]);
 
   const records: ClickRecord[] = [];
-  for (const [i, labels] of [...byImage.entries()].sort((a, b) => a[0] - b[0])) {
+  for (const [i, objects] of [...byImage.entries()].sort((a, b) => a[0] - b[0])) {
     const started = performance.now();
     const { frame, truth } = await images[i].load();
     const { width, height } = frame;
     const embedding = await encodeCrop(model, frame, [0, 0, width, height]);
     const taps = cropTaps(width, height);
-    const { values, areas } = labelAreas(truth);
-    const areaOf = new Map(values.map((v, j) => [v, areas[j]]));
-    for (const label of labels.sort((a, b) => a - b)) {
+    for (const { label, area } of objects.sort((a, b) => a.label - b.label)) {
       const point = clickPoint(truth, label);
       if (!point) continue;
-      const diameter = (2 * Math.sqrt((areaOf.get(label) ?? 0) / Math.PI) * LOW_RES) / Math.max(width, height);
+      const diameter = (2 * Math.sqrt(area / Math.PI) * LOW_RES) / Math.max(width, height);
       // Pixel centres, as the generator places blob prompts (pixel i spans [i, i + 1)).
       const answer = await decodePrompt(model, embedding, { x: point.x + 0.5, y: point.y + 0.5 }, width, height);
       const iou = [0, 1, 2].map((t) => maskIou(fullCropLogits(answer.lowRes.subarray(t * LOW_RES * LOW_RES, (t + 1) * LOW_RES * LOW_RES), taps), truth, label));
       records.push({ image: images[i].id, label, diameter, iou: iou as ClickRecord['iou'], predicted: [answer.iou[0], answer.iou[1], answer.iou[2]] });
     }
-    log(`  ${images[i].id}: ${labels.length} clicks, ${(performance.now() - started).toFixed(0)} ms`);
+    log(`  ${images[i].id}: ${objects.length} clicks, ${(performance.now() - started).toFixed(0)} ms`);
   }
   return records;
 }
