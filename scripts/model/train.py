@@ -38,6 +38,8 @@ import net  # noqa: E402
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 TOKEN_WEIGHTS = torch.tensor([1.0, 1.0, 0.5, 0.5])
 REAL_SETS = ('bbbc039', 'dsb2018', 'emps')
+# Share of the crops drawn from each source (normalised over the sources present).
+DEFAULT_SET_WEIGHTS = {'bbbc039': 0.25, 'dsb2018': 0.3, 'emps': 0.3, 'synth': 0.15}
 
 # Generated frames: samstar synth settings that cover what the real sets lack (dark particles,
 # dense touching particles, 16-bit data, strong blur/noise, large and tiny objects).
@@ -70,6 +72,7 @@ def parse_args(argv=None):
     p.add_argument('--lr', type=float, default=2e-3)
     p.add_argument('--zoom', default='0.7,2.5', help='MIN,MAX: crop scale as a factor of the natural working scale (long side at 256), drawn log-uniformly')
     p.add_argument('--small-objects', type=float, default=0.0, help='fraction of crops zoomed so that the image\'s median object is 3-10 working px across (the rest use --zoom)')
+    p.add_argument('--set-weights', default='', help='NAME=W,...: share of crops per source (bbbc039, dsb2018, emps, synth); unnamed sources keep their defaults ' + ','.join(f'{k}={v}' for k, v in DEFAULT_SET_WEIGHTS.items()))
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=1, help='torch threads; 1 unless the cores are otherwise idle (oversubscribed OpenMP threads are ~5x slower)')
     p.add_argument('--checkpoint-every', type=int, default=200)
@@ -111,27 +114,48 @@ def generate_synth(work, frames, seed):
     return folders
 
 
+def parse_set_weights(text):
+    """'emps=0.45,synth=0.1' -> the default weights with those two replaced."""
+    weights = dict(DEFAULT_SET_WEIGHTS)
+    for part in filter(None, (t.strip() for t in text.split(','))):
+        name, _, value = part.partition('=')
+        if name not in weights:
+            raise SystemExit(f"--set-weights: unknown source '{name}' (expected {', '.join(weights)})")
+        try:
+            weight = float(value)
+        except ValueError:
+            raise SystemExit(f"--set-weights: '{part}' needs a number after '=' (for example {name}=0.3)")
+        if not weight >= 0:
+            raise SystemExit(f'--set-weights: {name}={value} must be 0 or more')
+        weights[name] = weight
+    if sum(weights.values()) <= 0:
+        raise SystemExit('--set-weights: at least one source needs a weight above 0')
+    return weights
+
+
 def load_data(args):
+    set_weights = parse_set_weights(args.set_weights)
     sets, weights, sources = [], [], []
     if args.smoke:
         folders = generate_synth(args.work, 2, args.seed)[:2]
         synth = [s for f in folders for s in data_mod.load_set(f, 'synth')]
         return [synth], [1.0], [{'set': 'samstar synth (smoke)', 'images': len(synth)}]
-    for name, weight in zip(REAL_SETS, (0.25, 0.3, 0.3)):
+    for name in REAL_SETS:
+        weight = set_weights[name]
         folder = os.path.join(args.data, name)
         if os.path.isdir(folder):
             samples = data_mod.load_set(folder, name, cache_dir=os.path.join(args.work, 'cache'))
             sets.append(samples)
             weights.append(weight)
-            sources.append({'set': f'train/{name}', 'images': len(samples), 'sha256': data_mod.files_digest(samples)})
+            sources.append({'set': f'train/{name}', 'images': len(samples), 'weight': weight, 'sha256': data_mod.files_digest(samples)})
         else:
             log(f'note: {folder} not found; training without it')
     if args.synth_frames > 0:
         folders = generate_synth(args.work, args.synth_frames, args.seed)
         synth = [s for f in folders for s in data_mod.load_set(f, 'synth', cache_dir=os.path.join(args.work, 'cache'))]
         sets.append(synth)
-        weights.append(0.15)
-        sources.append({'set': 'samstar synth', 'images': len(synth), 'settings': [' '.join(s) for s in SYNTH_SETTINGS], 'sha256': data_mod.files_digest(synth)})
+        weights.append(set_weights['synth'])
+        sources.append({'set': 'samstar synth', 'images': len(synth), 'weight': set_weights['synth'], 'settings': [' '.join(s) for s in SYNTH_SETTINGS], 'sha256': data_mod.files_digest(synth)})
     if not sets:
         raise SystemExit('no training data: neither --data nor --synth-frames gave any image')
     return sets, weights, sources
@@ -235,7 +259,8 @@ def checkpoint_state(encoder, head, optimiser, sampler, state, run_seconds):
 
 def main(argv=None):
     args = parse_args(argv)
-    zoom = parse_zoom(args.zoom)  # a bad value fails before any data is read
+    zoom = parse_zoom(args.zoom)  # bad values fail before any data is read
+    parse_set_weights(args.set_weights)
     if not 0 <= args.small_objects <= 1:
         raise SystemExit(f'--small-objects {args.small_objects}: expected a fraction from 0 to 1')
     if args.smoke:

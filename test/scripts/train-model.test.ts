@@ -100,6 +100,31 @@ for small in (0.0, 1.0):
     expect(small[2]).toBeLessThanOrEqual(11);
   });
 
+  it('--set-weights replaces the named sources\' shares of the crops and refuses bad entries, naming them', () => {
+    const script = `
+import sys, json
+sys.path.insert(0, 'scripts/model')
+import train
+print(json.dumps(train.parse_set_weights('emps=0.45, synth=0')))
+for bad in ('foo=1', 'emps=x', 'emps=-1', 'bbbc039=0,dsb2018=0,emps=0,synth=0'):
+    try:
+        train.parse_set_weights(bad)
+        print('accepted', bad)
+    except SystemExit as e:
+        print(e)
+`;
+    const run = spawnSync(python!, ['-c', script], { encoding: 'utf8', cwd: root });
+    expect(run.status, run.stderr).toBe(0);
+    const [weights, ...errors] = run.stdout.trim().split('\n');
+    expect(JSON.parse(weights)).toEqual({ bbbc039: 0.25, dsb2018: 0.3, emps: 0.45, synth: 0 });
+    expect(errors).toEqual([
+      "--set-weights: unknown source 'foo' (expected bbbc039, dsb2018, emps, synth)",
+      "--set-weights: 'emps=x' needs a number after '=' (for example emps=0.3)",
+      '--set-weights: emps=-1 must be 0 or more',
+      '--set-weights: at least one source needs a weight above 0',
+    ]);
+  });
+
   it('refuses a malformed --zoom, naming it', () => {
     const run = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', mkdtempSync(join(tmpdir(), 'samstar-train-zoom-')), '--zoom', '2,1'], { encoding: 'utf8', cwd: root });
     expect(run.status).not.toBe(0);
