@@ -72,6 +72,7 @@ def parse_args(argv=None):
     p.add_argument('--lr', type=float, default=2e-3)
     p.add_argument('--zoom', default='0.7,2.5', help='MIN,MAX: crop scale as a factor of the natural working scale (long side at 256), drawn log-uniformly')
     p.add_argument('--small-objects', type=float, default=0.0, help='fraction of crops zoomed so that the image\'s median object is 3-10 working px across (the rest use --zoom)')
+    p.add_argument('--dense-images', type=float, default=0.0, help='fraction of crops whose image is drawn in proportion to its object count (the rest: uniformly within the set)')
     p.add_argument('--set-weights', default='', help='NAME=W,...: share of crops per source (bbbc039, dsb2018, emps, synth); unnamed sources keep their defaults ' + ','.join(f'{k}={v}' for k, v in DEFAULT_SET_WEIGHTS.items()))
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=1, help='torch threads; 1 unless the cores are otherwise idle (oversubscribed OpenMP threads are ~5x slower)')
@@ -263,6 +264,8 @@ def main(argv=None):
     parse_set_weights(args.set_weights)
     if not 0 <= args.small_objects <= 1:
         raise SystemExit(f'--small-objects {args.small_objects}: expected a fraction from 0 to 1')
+    if not 0 <= args.dense_images <= 1:
+        raise SystemExit(f'--dense-images {args.dense_images}: expected a fraction from 0 to 1')
     if args.smoke:
         args.steps, args.batch, args.crop, args.prompts, args.synth_frames, args.checkpoint_every = 3, 2, 64, 4, 2, 1000
     torch.set_num_threads(args.threads)
@@ -297,7 +300,7 @@ def main(argv=None):
         state['sources'] = sources
         log(f'data: ' + ', '.join(f"{s['set']} ({s['images']} images)" for s in sources))
         log(f'parameters: encoder {net.count_parameters(encoder)}, prompt head {net.count_parameters(head)}')
-        sampler = data_mod.Sampler(sets, weights, crop=args.crop, prompts=args.prompts, seed=args.seed, zoom=zoom, input_scale=encoder.input_scale, small=args.small_objects)
+        sampler = data_mod.Sampler(sets, weights, crop=args.crop, prompts=args.prompts, seed=args.seed, zoom=zoom, input_scale=encoder.input_scale, small=args.small_objects, dense=args.dense_images)
         optimiser = torch.optim.AdamW(list(encoder.parameters()) + list(head.parameters()), lr=args.lr, weight_decay=1e-4)
         if args.resume:
             optimiser.load_state_dict(saved['optimiser'])
@@ -311,7 +314,7 @@ def main(argv=None):
         info.update(training={'steps': state['step'], 'minutes': round(state['elapsed'] / 60, 1), 'seed': args.seed,
                               'detail': bool(args.detail),
                               'init_from_step': next((h['its_step'] for h in state['history'] if 'its_step' in h), None),
-                              'threads': args.threads, 'batch': args.batch, 'zoom': args.zoom, 'small_objects': args.small_objects, 'crop': args.crop, 'prompts': args.prompts,
+                              'threads': args.threads, 'batch': args.batch, 'zoom': args.zoom, 'small_objects': args.small_objects, 'dense_images': args.dense_images, 'crop': args.crop, 'prompts': args.prompts,
                               'torch': torch.__version__, 'data': state['sources'],
                               'last': state['history'][-1] if state['history'] and 'step' in state['history'][-1] else None})
         with open(os.path.join(args.out, 'training.json'), 'w') as f:

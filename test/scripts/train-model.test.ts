@@ -31,16 +31,17 @@ describe.skipIf(!python || !built)('scripts/model/train.py', () => {
   it('trains a few steps, exports an ONNX pair with the SAM contract that samstar segment loads', () => {
     const work = mkdtempSync(join(tmpdir(), 'samstar-train-model-'));
     const out = join(work, 'model');
-    const run = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', work, '--out', out, '--zoom', '0.6,2.0', '--small-objects', '0.5'], { encoding: 'utf8', cwd: root });
+    const run = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', work, '--out', out, '--zoom', '0.6,2.0', '--small-objects', '0.5', '--dense-images', '0.5'], { encoding: 'utf8', cwd: root });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/step 3\/3 .*loss \d/);
     const record = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8')) as {
       files: Record<string, { bytes: number; sha256: string }>;
-      training: { steps: number; seed: number; zoom: string; small_objects: number };
+      training: { steps: number; seed: number; zoom: string; small_objects: number; dense_images: number };
     };
     expect(record.training.steps).toBe(3);
     expect(record.training.zoom).toBe('0.6,2.0');
     expect(record.training.small_objects).toBe(0.5);
+    expect(record.training.dense_images).toBe(0.5);
     expect(record.files['encoder.onnx'].sha256).toMatch(/^[0-9a-f]{64}$/);
 
     const segOut = join(work, 'seg');
@@ -98,6 +99,35 @@ for small in (0.0, 1.0):
     expect(small[3]).toBeLessThan(8);
     expect(small[1]).toBeGreaterThanOrEqual(2.5);
     expect(small[2]).toBeLessThanOrEqual(11);
+  });
+
+  it('--dense-images draws crowded images in proportion to their object count, and leaves the random stream alone when 0', () => {
+    // One image holds a single object in a corner, the other 121 all over: uniformly each
+    // gives half the crops; by count the crowded one gives 99 %.
+    const script = `
+import sys, numpy as np
+sys.path.insert(0, 'scripts/model')
+import data
+one = np.zeros((256, 256), np.int32)
+one[:4, :4] = 1  # in a corner, so that crops of this image hardly ever hold an object
+many = np.zeros((256, 256), np.int32)
+for i in range(121):
+    y, x = divmod(i, 11)
+    many[8 + 22 * y: 20 + 22 * y, 8 + 22 * x: 20 + 22 * x] = i + 1
+samples = [data.Sample(name, 'test', np.where(l > 0, 200.0, 50.0).astype(np.float32), l) for name, l in (('one', one), ('many', many))]
+def crowded_share(**kw):
+    sampler = data.Sampler([samples], [1.0], crop=64, zoom=(1.0, 1.0), seed=5, **kw)
+    crops = [sampler.crop_sample()[1] for _ in range(200)]
+    return sum(data.object_count(c) > 0 for c in crops) / len(crops), sampler.rng.integers(1 << 30)
+print(crowded_share()[0], crowded_share(dense=1.0)[0], crowded_share()[1] == crowded_share(dense=0.0)[1])
+`;
+    const run = spawnSync(python!, ['-c', script], { encoding: 'utf8', cwd: root });
+    expect(run.status, run.stderr).toBe(0);
+    const [uniform, byCount, sameStream] = run.stdout.trim().split(' ');
+    expect(Number(uniform)).toBeGreaterThan(0.35);
+    expect(Number(uniform)).toBeLessThan(0.65);
+    expect(Number(byCount)).toBeGreaterThan(0.95);
+    expect(sameStream).toBe('True');
   });
 
   it('--set-weights replaces the named sources\' shares of the crops and refuses bad entries, naming them', () => {
