@@ -311,10 +311,13 @@ def main(argv=None):
     if not args.no_export:
         import export
         info = export.export_model(encoder, head, args.out)
-        info.update(training={'steps': state['step'], 'minutes': round(state['elapsed'] / 60, 1), 'seed': args.seed,
+        # The run's own settings: with --export-only they are the checkpoint's, not this command line's.
+        run = dict(vars(args), **saved['args']) if args.export_only else vars(args)
+        info.update(training={'steps': state['step'], 'minutes': round(state['elapsed'] / 60, 1), 'seed': run['seed'],
                               'detail': bool(args.detail),
                               'init_from_step': next((h['its_step'] for h in state['history'] if 'its_step' in h), None),
-                              'threads': args.threads, 'batch': args.batch, 'zoom': args.zoom, 'small_objects': args.small_objects, 'dense_images': args.dense_images, 'crop': args.crop, 'prompts': args.prompts,
+                              'threads': run['threads'], 'batch': run['batch'], 'zoom': run['zoom'], 'small_objects': run['small_objects'],
+                              'dense_images': run['dense_images'], 'set_weights': run['set_weights'], 'crop': run['crop'], 'prompts': run['prompts'],
                               'torch': torch.__version__, 'data': state['sources'],
                               'last': state['history'][-1] if state['history'] and 'step' in state['history'][-1] else None})
         with open(os.path.join(args.out, 'training.json'), 'w') as f:

@@ -57,6 +57,14 @@ describe.skipIf(!python || !built)('scripts/model/train.py', () => {
     expect(written.model?.encoder_sha256).toBe(record.files['encoder.onnx'].sha256);
     expect(written.model?.layout).toBe('sam-nchw/sam');
 
+    // --export-only records the checkpoint's run, not its own command line (which names no settings).
+    const reexported = join(work, 'model-again');
+    const again = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--export-only', '--work', work, '--out', reexported], { encoding: 'utf8', cwd: root });
+    expect(again.status, again.stderr).toBe(0);
+    const record3 = JSON.parse(readFileSync(join(reexported, 'training.json'), 'utf8')) as typeof record;
+    expect(record3.training).toMatchObject({ steps: 3, zoom: '0.6,2.0', small_objects: 0.5, dense_images: 0.5 });
+    expect(record3.files['encoder.onnx'].sha256).toBe(record.files['encoder.onnx'].sha256);
+
     // The detail branch (the encoder reads the 1024² frame too), started from the weights just
     // trained: the branch is the only new part, and the export keeps the contract.
     // (Same work folder: the generated frames are reused; the first run's checkpoint is read before it is replaced.)
