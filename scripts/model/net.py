@@ -100,13 +100,19 @@ class Encoder(nn.Module):
     image) is a few averaged values, and clicks on such objects failed whatever the training. The
     branch (two stride-2 convolutions, 1024² → 256², and a 1×1) adds what the 4×4 mean hides to the stem's
     features. Its last convolution starts at zero, so a network trained without it continues from
-    exactly the function it had (`--init-from`)."""
+    exactly the function it had (`--init-from`).
 
-    def __init__(self, widths=(16, 32, 64, 96, 128), detail=False):
+    `stem_blocks` > 1 adds blocks at the 256² level, where small objects are decided: to the stem,
+    and as many to the last up stage (`u0_extra`). With the defaults the module and its state dict
+    are those of every model trained before the option existed."""
+
+    def __init__(self, widths=(16, 32, 64, 96, 128), detail=False, stem_blocks=1):
         super().__init__()
         w0, w1, w2, w3, w4 = widths
         self.input_scale = 4 if detail else 1
-        self.stem = nn.Sequential(conv_norm(1, w0, 3), InvertedResidual(w0))
+        if stem_blocks < 1:
+            raise ValueError(f'stem_blocks {stem_blocks}: expected 1 or more')
+        self.stem = nn.Sequential(conv_norm(1, w0, 3), *[InvertedResidual(w0) for _ in range(stem_blocks)])
         self.detail = None
         if detail:
             self.detail = nn.Sequential(conv_norm(1, w0, 3, stride=2), conv_norm(w0, w0, 3, stride=2, groups=w0), conv_norm(w0, w0),
@@ -121,6 +127,7 @@ class Encoder(nn.Module):
         self.u2 = Up(w3, w2, w2)
         self.u1 = Up(w2, w1, w1)
         self.u0 = Up(w1, w0, w0 * 2)
+        self.u0_extra = nn.Sequential(*[InvertedResidual(w0 * 2) for _ in range(stem_blocks - 1)])
         self.head = nn.Conv2d(w0 * 2, RAW, 3, padding=1)
         # Dense auxiliary heads (training only): foreground from F, centre offsets are E[0:2] themselves.
         self.fg = nn.Conv2d(APPEARANCE, 1, 1)
@@ -138,7 +145,7 @@ class Encoder(nn.Module):
         y = self.u3(s4, s3)
         y = self.u2(y, s2)
         y = self.u1(y, s1)
-        y = self.u0(y, s0)
+        y = self.u0_extra(self.u0(y, s0))
         return self.head(y)
 
 

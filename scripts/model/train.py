@@ -78,6 +78,8 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int, default=1, help='torch threads; 1 unless the cores are otherwise idle (oversubscribed OpenMP threads are ~5x slower)')
     p.add_argument('--checkpoint-every', type=int, default=200)
     p.add_argument('--detail', action='store_true', help='encoder with the detail branch: reads the 1024² frame, not only its 4×4 means (net.Encoder)')
+    p.add_argument('--widths', default='16,32,64,96,128', help='encoder channel widths W0,...,W4 from the 256² level down to 16²')
+    p.add_argument('--stem-blocks', type=int, default=1, help='blocks at the 256² level (stem, and the last up stage gets as many); more costs training time')
     p.add_argument('--init-from', default=None, help='start from the weights of this checkpoint (a fresh optimiser and schedule); with --detail, the branch starts at zero, so the network continues from the function it had')
     p.add_argument('--resume', action='store_true')
     p.add_argument('--export-only', action='store_true')
@@ -113,6 +115,17 @@ def generate_synth(work, frames, seed):
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         folders.append(folder)
     return folders
+
+
+def parse_widths(text):
+    """'24,32,64,96,128' -> five channel widths, each a positive multiple of 8 (GroupNorm's groups)."""
+    try:
+        widths = tuple(int(t) for t in text.split(','))
+    except ValueError:
+        raise SystemExit(f"--widths '{text}': expected five integers, for example 16,32,64,96,128")
+    if len(widths) != 5 or any(w <= 0 or w % 8 for w in widths):
+        raise SystemExit(f"--widths '{text}': expected five positive multiples of 8, for example 16,32,64,96,128")
+    return widths
 
 
 def parse_set_weights(text):
@@ -262,6 +275,9 @@ def main(argv=None):
     args = parse_args(argv)
     zoom = parse_zoom(args.zoom)  # bad values fail before any data is read
     parse_set_weights(args.set_weights)
+    parse_widths(args.widths)
+    if args.stem_blocks < 1:
+        raise SystemExit(f'--stem-blocks {args.stem_blocks}: expected 1 or more')
     if not 0 <= args.small_objects <= 1:
         raise SystemExit(f'--small-objects {args.small_objects}: expected a fraction from 0 to 1')
     if not 0 <= args.dense_images <= 1:
@@ -280,7 +296,10 @@ def main(argv=None):
         saved = torch.load(checkpoint)
         # The architecture is the checkpoint's, whatever the command line says.
         args.detail = bool(saved['args'].get('detail', False))
-    encoder, head = net.Encoder(detail=args.detail), net.PromptHead()
+        args.widths = saved['args'].get('widths', '16,32,64,96,128')
+        args.stem_blocks = int(saved['args'].get('stem_blocks', 1))
+    widths = parse_widths(args.widths)
+    encoder, head = net.Encoder(widths=widths, detail=args.detail, stem_blocks=args.stem_blocks), net.PromptHead()
     if args.init_from and saved is None:
         if not os.path.exists(args.init_from):
             raise SystemExit(f'--init-from {args.init_from}: no such checkpoint')
@@ -314,7 +333,7 @@ def main(argv=None):
         # The run's own settings: with --export-only they are the checkpoint's, not this command line's.
         run = dict(vars(args), **saved['args']) if args.export_only else vars(args)
         info.update(training={'steps': state['step'], 'minutes': round(state['elapsed'] / 60, 1), 'seed': run['seed'],
-                              'detail': bool(args.detail),
+                              'detail': bool(args.detail), 'widths': args.widths, 'stem_blocks': args.stem_blocks,
                               'init_from_step': next((h['its_step'] for h in state['history'] if 'its_step' in h), None),
                               'threads': run['threads'], 'batch': run['batch'], 'zoom': run['zoom'], 'small_objects': run['small_objects'],
                               'dense_images': run['dense_images'], 'set_weights': run['set_weights'], 'crop': run['crop'], 'prompts': run['prompts'],

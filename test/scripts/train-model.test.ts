@@ -79,6 +79,24 @@ describe.skipIf(!python || !built)('scripts/model/train.py', () => {
       '--encoder', join(out2, 'encoder.onnx'), '--decoder', join(out2, 'decoder.onnx'), '--knobs', '{"points_per_side": 8}',
     ]);
     expect(seg2.status, seg2.stderr).toBe(0);
+
+    // A wider encoder with more blocks at the 256² level: recorded, and resumed and exported as
+    // trained whatever the later command line says (it names no architecture).
+    const out3 = join(work, 'model-wide');
+    const wide = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', work, '--out', out3, '--widths', '24,32,64,96,128', '--stem-blocks', '2', '--no-export'], { encoding: 'utf8', cwd: root });
+    expect(wide.status, wide.stderr).toBe(0);
+    const base = Number(/parameters: encoder (\d+)/.exec(run.stderr)?.[1]);
+    const wider = Number(/parameters: encoder (\d+)/.exec(wide.stderr)?.[1]);
+    expect(wider).toBeGreaterThan(base);
+    const exported = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--export-only', '--work', work, '--out', out3], { encoding: 'utf8', cwd: root });
+    expect(exported.status, exported.stderr).toBe(0);
+    const record4 = JSON.parse(readFileSync(join(out3, 'training.json'), 'utf8')) as { training: { widths: string; stem_blocks: number } };
+    expect(record4.training).toMatchObject({ widths: '24,32,64,96,128', stem_blocks: 2 });
+    const seg3 = runCli([
+      'segment', join(work, 'frames', 'images', 'frame-0000.png'), '--out', join(work, 'seg-wide'),
+      '--encoder', join(out3, 'encoder.onnx'), '--decoder', join(out3, 'decoder.onnx'), '--knobs', '{"points_per_side": 8}',
+    ]);
+    expect(seg3.status, seg3.stderr).toBe(0);
   });
 
   it('--small-objects zooms crops so that the median object is 3-10 working px across, whatever --zoom says', () => {
@@ -167,5 +185,28 @@ for bad in ('foo=1', 'emps=x', 'emps=-1', 'bbbc039=0,dsb2018=0,emps=0,synth=0'):
     const run = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', mkdtempSync(join(tmpdir(), 'samstar-train-zoom-')), '--zoom', '2,1'], { encoding: 'utf8', cwd: root });
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/--zoom '2,1': need 0 < MIN < MAX/);
+  });
+
+  it('refuses malformed --widths and --stem-blocks, naming them', () => {
+    const work = mkdtempSync(join(tmpdir(), 'samstar-train-arch-'));
+    const script = `
+import sys
+sys.path.insert(0, 'scripts/model')
+import train
+for argv in (['--widths', '16,32,64'], ['--widths', '16,32,64,96,130'], ['--widths', 'a,b'], ['--stem-blocks', '0']):
+    try:
+        train.main(['--smoke', '--work', sys.argv[1]] + argv)
+        print('accepted', argv)
+    except SystemExit as e:
+        print(e)
+`;
+    const run = spawnSync(python!, ['-c', script, work], { encoding: 'utf8', cwd: root });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout.trim().split('\n')).toEqual([
+      "--widths '16,32,64': expected five positive multiples of 8, for example 16,32,64,96,128",
+      "--widths '16,32,64,96,130': expected five positive multiples of 8, for example 16,32,64,96,128",
+      "--widths 'a,b': expected five integers, for example 16,32,64,96,128",
+      '--stem-blocks 0: expected 1 or more',
+    ]);
   });
 });
