@@ -145,7 +145,8 @@ def crowded_share(**kw):
     sampler = data.Sampler([samples], [1.0], crop=64, zoom=(1.0, 1.0), seed=5, **kw)
     crops = [sampler.crop_sample()[1] for _ in range(200)]
     return sum(data.object_count(c) > 0 for c in crops) / len(crops), sampler.rng.integers(1 << 30)
-print(crowded_share()[0], crowded_share(dense=1.0)[0], crowded_share()[1] == crowded_share(dense=0.0)[1])
+uniform, next_plain = crowded_share()
+print(uniform, crowded_share(dense=1.0)[0], next_plain == crowded_share(dense=0.0)[1])
 `;
     const run = spawnSync(python!, ['-c', script], { encoding: 'utf8', cwd: root });
     expect(run.status, run.stderr).toBe(0);
