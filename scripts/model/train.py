@@ -73,6 +73,7 @@ def parse_args(argv=None):
     p.add_argument('--zoom', default='0.7,2.5', help='MIN,MAX: crop scale as a factor of the natural working scale (long side at 256), drawn log-uniformly')
     p.add_argument('--small-objects', type=float, default=0.0, help='fraction of crops zoomed so that the image\'s median object is 3-10 working px across (the rest use --zoom)')
     p.add_argument('--dense-images', type=float, default=0.0, help='fraction of crops whose image is drawn in proportion to its object count (the rest: uniformly within the set)')
+    p.add_argument('--soft-targets', action='store_true', help="mask targets are each working pixel's coverage by the object in the file (0..1), not the label at its centre: masks are judged at the image's resolution")
     p.add_argument('--set-weights', default='', help='NAME=W,...: share of crops per source (bbbc039, dsb2018, emps, synth); unnamed sources keep their defaults ' + ','.join(f'{k}={v}' for k, v in DEFAULT_SET_WEIGHTS.items()))
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=1, help='torch threads; 1 unless the cores are otherwise idle (oversubscribed OpenMP threads are ~5x slower)')
@@ -80,7 +81,7 @@ def parse_args(argv=None):
     p.add_argument('--detail', action='store_true', help='encoder with the detail branch: reads the 1024² frame, not only its 4×4 means (net.Encoder)')
     p.add_argument('--widths', default='16,32,64,96,128', help='encoder channel widths W0,...,W4 from the 256² level down to 16²')
     p.add_argument('--stem-blocks', type=int, default=1, help='blocks at the 256² level (stem, and the last up stage gets as many); more costs training time')
-    p.add_argument('--init-from', default=None, help='start from the weights of this checkpoint (a fresh optimiser and schedule); with --detail, the branch starts at zero, so the network continues from the function it had')
+    p.add_argument('--init-from', default=None, help='start from the weights of this checkpoint, or of an exported model folder such as models/learned (a fresh optimiser and schedule); with --detail, the branch starts at zero, so the network continues from the function it had')
     p.add_argument('--resume', action='store_true')
     p.add_argument('--export-only', action='store_true')
     p.add_argument('--no-export', action='store_true')
@@ -182,9 +183,12 @@ def dice_loss(logits, target):
 
 
 def mask_iou(pred, target):
-    inter = (pred & target).sum((-1, -2)).float()
-    union = (pred | target).sum((-1, -2)).float()
-    return torch.where(union > 0, inter / union.clamp(min=1), torch.zeros_like(union))
+    """IoU of a binary mask with a target of 0/1 or, with soft targets, of coverage fractions (then the
+    IoU at the file's resolution if the mask were constant within each working pixel)."""
+    pred = pred.float()
+    inter = (pred * target).sum((-1, -2))
+    union = pred.sum((-1, -2)) + target.sum((-1, -2)) - inter
+    return torch.where(union > 0, inter / union.clamp(min=1e-6), torch.zeros_like(union))
 
 
 def step_loss(encoder, head, batch):
@@ -197,7 +201,7 @@ def step_loss(encoder, head, batch):
     bce = F.binary_cross_entropy_with_logits(logits, targets, reduction='none').mean((-1, -2))
     mask_loss = ((bce + dice_loss(logits, targets)) * TOKEN_WEIGHTS).sum(-1).mean()
 
-    obj = batch['object'].bool().unsqueeze(2)
+    obj = batch['object'].float().unsqueeze(2)
     true_iou = mask_iou(logits.detach() > 0, obj.expand_as(logits))
     iou_loss = F.mse_loss(iou, true_iou)
 
@@ -271,6 +275,30 @@ def checkpoint_state(encoder, head, optimiser, sampler, state, run_seconds):
             'sources': state['sources'], 'args': state['args']}
 
 
+def load_start(path):
+    """Weights to start from: a checkpoint file, or a folder exported by this script (encoder.onnx,
+    decoder.onnx, training.json; the shipped models/learned is one), read back by onnx_weights."""
+    if os.path.isdir(path):
+        import onnx_weights
+        record_path = os.path.join(path, 'training.json')
+        if not os.path.exists(record_path):
+            raise SystemExit(f'--init-from {path}: no training.json (it says which architecture the ONNX files hold)')
+        with open(record_path) as f:
+            run = json.load(f).get('training', {})
+        encoder = net.Encoder(widths=parse_widths(run.get('widths', '16,32,64,96,128')), detail=bool(run.get('detail', False)),
+                              stem_blocks=int(run.get('stem_blocks', 1)))
+        head = net.PromptHead()
+        try:
+            onnx_weights.load_exported(path, encoder, head)
+        except ValueError as problem:
+            raise SystemExit(f'--init-from {path}: {problem}')
+        # The auxiliary head `fg` is not exported: it starts afresh (a 1×1 convolution, learnt in a few steps).
+        return {'encoder': encoder.state_dict(), 'head': head.state_dict(), 'step': run.get('steps')}
+    if not os.path.exists(path):
+        raise SystemExit(f'--init-from {path}: no such checkpoint or exported model folder')
+    return torch.load(path)
+
+
 def main(argv=None):
     args = parse_args(argv)
     zoom = parse_zoom(args.zoom)  # bad values fail before any data is read
@@ -301,9 +329,7 @@ def main(argv=None):
     widths = parse_widths(args.widths)
     encoder, head = net.Encoder(widths=widths, detail=args.detail, stem_blocks=args.stem_blocks), net.PromptHead()
     if args.init_from and saved is None:
-        if not os.path.exists(args.init_from):
-            raise SystemExit(f'--init-from {args.init_from}: no such checkpoint')
-        start = torch.load(args.init_from)
+        start = load_start(args.init_from)
         missing, unexpected = encoder.load_state_dict(start['encoder'], strict=False)
         if unexpected or any(not k.startswith('detail.') for k in missing):
             raise SystemExit(f'--init-from {args.init_from}: encoder weights do not fit (missing {missing}, unexpected {unexpected})')
@@ -319,7 +345,8 @@ def main(argv=None):
         state['sources'] = sources
         log(f'data: ' + ', '.join(f"{s['set']} ({s['images']} images)" for s in sources))
         log(f'parameters: encoder {net.count_parameters(encoder)}, prompt head {net.count_parameters(head)}')
-        sampler = data_mod.Sampler(sets, weights, crop=args.crop, prompts=args.prompts, seed=args.seed, zoom=zoom, input_scale=encoder.input_scale, small=args.small_objects, dense=args.dense_images)
+        sampler = data_mod.Sampler(sets, weights, crop=args.crop, prompts=args.prompts, seed=args.seed, zoom=zoom, input_scale=encoder.input_scale, small=args.small_objects, dense=args.dense_images,
+                                   soft=args.soft_targets)
         optimiser = torch.optim.AdamW(list(encoder.parameters()) + list(head.parameters()), lr=args.lr, weight_decay=1e-4)
         if args.resume:
             optimiser.load_state_dict(saved['optimiser'])
@@ -336,7 +363,7 @@ def main(argv=None):
                               'detail': bool(args.detail), 'widths': args.widths, 'stem_blocks': args.stem_blocks,
                               'init_from_step': next((h['its_step'] for h in state['history'] if 'its_step' in h), None),
                               'threads': run['threads'], 'batch': run['batch'], 'zoom': run['zoom'], 'small_objects': run['small_objects'],
-                              'dense_images': run['dense_images'], 'set_weights': run['set_weights'], 'crop': run['crop'], 'prompts': run['prompts'],
+                              'dense_images': run['dense_images'], 'soft_targets': bool(run.get('soft_targets', False)), 'set_weights': run['set_weights'], 'crop': run['crop'], 'prompts': run['prompts'],
                               'torch': torch.__version__, 'data': state['sources'],
                               'last': state['history'][-1] if state['history'] and 'step' in state['history'][-1] else None})
         with open(os.path.join(args.out, 'training.json'), 'w') as f:

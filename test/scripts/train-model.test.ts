@@ -65,6 +65,16 @@ describe.skipIf(!python || !built)('scripts/model/train.py', () => {
     expect(record3.training).toMatchObject({ steps: 3, zoom: '0.6,2.0', small_objects: 0.5, dense_images: 0.5 });
     expect(record3.files['encoder.onnx'].sha256).toBe(record.files['encoder.onnx'].sha256);
 
+    // Fine-tuning from an exported folder (no checkpoint): its weights are read back from the ONNX
+    // files, and the soft (coverage) targets train.
+    const out4 = join(work, 'model-from-onnx');
+    const fromOnnx = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', join(work, 'from-onnx'), '--out', out4, '--init-from', out, '--soft-targets'], { encoding: 'utf8', cwd: root });
+    expect(fromOnnx.status, fromOnnx.stderr).toBe(0);
+    expect(fromOnnx.stderr).toMatch(/starting from the weights of .*model \(its step 3\); new: nothing/);
+    expect(fromOnnx.stderr).toMatch(/step 3\/3 .*loss \d/);
+    const record5 = JSON.parse(readFileSync(join(out4, 'training.json'), 'utf8')) as { training: { init_from_step: number | null; soft_targets: boolean } };
+    expect(record5.training).toMatchObject({ init_from_step: 3, soft_targets: true });
+
     // The detail branch (the encoder reads the 1024² frame too), started from the weights just
     // trained: the branch is the only new part, and the export keeps the contract.
     // (Same work folder: the generated frames are reused; the first run's checkpoint is read before it is replaced.)
@@ -97,6 +107,76 @@ describe.skipIf(!python || !built)('scripts/model/train.py', () => {
       '--encoder', join(out3, 'encoder.onnx'), '--decoder', join(out3, 'decoder.onnx'), '--knobs', '{"points_per_side": 8}',
     ]);
     expect(seg3.status, seg3.stderr).toBe(0);
+  });
+
+  it('reads an exported pair back exactly: the shipped model re-exports to the same sha256, and a wrong folder is refused, naming it', () => {
+    const work = mkdtempSync(join(tmpdir(), 'samstar-onnx-weights-'));
+    const script = `
+import sys, json, os
+sys.path.insert(0, 'scripts/model')
+import net, export, onnx_weights
+encoder, head = net.Encoder(), net.PromptHead()
+onnx_weights.load_exported('models/learned', encoder, head)
+print(json.dumps(export.export_model(encoder, head, sys.argv[1])['files']))
+for folder in (sys.argv[1] + '/nowhere', 'models/reference'):
+    try:
+        onnx_weights.load_exported(folder, net.Encoder(), net.PromptHead())
+        print('accepted', folder)
+    except ValueError as e:
+        print(e)
+`;
+    const run = spawnSync(python!, ['-c', script, join(work, 'again')], { encoding: 'utf8', cwd: root });
+    expect(run.status, run.stderr).toBe(0);
+    const [files, missing, foreign] = run.stdout.trim().split('\n');
+    const shipped = JSON.parse(readFileSync(join(root, 'models', 'learned', 'training.json'), 'utf8')) as { files: unknown };
+    expect(JSON.parse(files)).toEqual(shipped.files);
+    expect(missing).toMatch(/nowhere\/encoder\.onnx: missing/);
+    expect(foreign).toMatch(/models\/reference\/encoder\.onnx: no initializer '.*': the file was not exported from this architecture/);
+  });
+
+  it('--soft-targets: coverage targets from the file-resolution labels, same crops and prompts, closer to the labels once upsampled', () => {
+    // Disks 14 px across in a 512² file: 3.5 working px at the natural scale, where a 0/1 target at
+    // the working pixels' centres misses much of the outline.
+    const script = `
+import sys, numpy as np, torch, torch.nn.functional as F
+sys.path.insert(0, 'scripts/model')
+import data
+labels = np.zeros((512, 512), np.int32)
+yy, xx = np.mgrid[0:512, 0:512]
+n = 0
+for cy in range(13, 512, 23):
+    for cx in range(11, 512, 21):
+        n += 1
+        labels[(yy - cy - 0.3 * (cx % 3)) ** 2 + (xx - cx) ** 2 <= 49] = n
+sample = data.Sample('disks', 'test', np.where(labels > 0, 200.0, 50.0).astype(np.float32), labels)
+hard = data.Sampler([[sample]], [1.0], crop=128, zoom=(1.0, 1.0), seed=7)
+soft = data.Sampler([[sample]], [1.0], crop=128, zoom=(1.0, 1.0), seed=7, soft=True)
+a, b = hard.batch(2), soft.batch(2)
+same = all(torch.equal(a[k], b[k]) for k in ('grey', 'cx', 'cy', 'box', 'kind', 'fg'))
+t = b['targets']
+fractional = float(((t > 0.01) & (t < 0.99)).float().mean() / (t > 0.01).float().mean())
+agree = float(((t > 0.5) == (a['targets'] > 0)).float().mean())
+obj_is_token0 = bool(torch.equal(b['object'], t[:, :, 0]))
+# The whole foreground of one crop, as each kind of target, upsampled to the file's pixels and cut at 0.5.
+grey, working, file_labels = data.Sampler([[sample]], [1.0], crop=128, zoom=(1.0, 1.0), seed=7).crop_sample()
+crop, oh, ow = file_labels
+ids = np.unique(crop[crop > 0])
+cover = soft.coverage(file_labels, [ids])[0, :oh, :ow]
+def iou_at_file(target):
+    up = F.interpolate(torch.from_numpy(np.ascontiguousarray(target, np.float32))[None, None] - 0.5, size=crop.shape, mode='bilinear', align_corners=False)[0, 0].numpy() > 0
+    truth = crop > 0
+    return (up & truth).sum() / (up | truth).sum()
+print(same, round(fractional, 3), round(agree, 4), obj_is_token0, round(iou_at_file((working[:oh, :ow] > 0)), 3), round(iou_at_file(cover), 3))
+`;
+    const run = spawnSync(python!, ['-c', script], { encoding: 'utf8', cwd: root });
+    expect(run.status, run.stderr).toBe(0);
+    const [same, fractional, agree, objIsToken0, hardIou, softIou] = run.stdout.trim().split(' ');
+    expect(same).toBe('True'); // no random number is drawn for the targets
+    expect(Number(fractional)).toBeGreaterThan(0.2); // outlines are fractions, not 0/1
+    expect(Number(agree)).toBeGreaterThan(0.98); // and cut at 0.5 they mostly agree with the 0/1 targets
+    expect(objIsToken0).toBe('True');
+    expect(Number(softIou)).toBeGreaterThan(0.95);
+    expect(Number(softIou)).toBeGreaterThan(Number(hardIou) + 0.05);
   });
 
   it('--small-objects zooms crops so that the median object is 3-10 working px across, whatever --zoom says', () => {
