@@ -75,6 +75,8 @@ def parse_args(argv=None):
     p.add_argument('--dense-images', type=float, default=0.0, help='fraction of crops whose image is drawn in proportion to its object count (the rest: uniformly within the set)')
     p.add_argument('--soft-targets', action='store_true', help="mask targets are each working pixel's coverage by the object in the file (0..1), not the label at its centre: masks are judged at the image's resolution")
     p.add_argument('--set-weights', default='', help='NAME=W,...: share of crops per source (bbbc039, dsb2018, emps, synth); unnamed sources keep their defaults ' + ','.join(f'{k}={v}' for k, v in DEFAULT_SET_WEIGHTS.items()))
+    p.add_argument('--extra-set', action='append', default=[], metavar='FOLDER=WEIGHT',
+                   help='also train on this folder of images/ + labels/ (instance label images, same file stems), with this share of the crops; repeatable. Fine-tune on your own images: --init-from models/learned --extra-set my-images=0.5')
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=1, help='torch threads; 1 unless the cores are otherwise idle (oversubscribed OpenMP threads are ~5x slower)')
     p.add_argument('--checkpoint-every', type=int, default=200)
@@ -148,13 +150,46 @@ def parse_set_weights(text):
     return weights
 
 
+def parse_extra_sets(entries):
+    """['my/images=0.5', ...] -> [(folder, weight)]; the weight follows the last '='."""
+    parsed = []
+    for entry in entries:
+        folder, sep, value = entry.rpartition('=')
+        if not sep or not folder:
+            raise SystemExit(f"--extra-set '{entry}': expected FOLDER=WEIGHT, for example my-images=0.5")
+        try:
+            weight = float(value)
+        except ValueError:
+            raise SystemExit(f"--extra-set '{entry}': '{value}' is not a number (the share of the crops, for example 0.5)")
+        if not weight > 0:
+            raise SystemExit(f"--extra-set '{entry}': the weight must be above 0")
+        if not os.path.isdir(folder):
+            raise SystemExit(f"--extra-set '{entry}': {folder} is not a folder (it needs images/ and labels/)")
+        parsed.append((folder, weight))
+    return parsed
+
+
+def add_extra_sets(entries, cache_dir, sets, weights, sources):
+    """Appends each --extra-set folder's samples, weight and record (its name, not a path of this machine)."""
+    for folder, weight in parse_extra_sets(entries):
+        name = os.path.basename(os.path.normpath(folder))
+        samples = data_mod.load_set(folder, f'extra-{name}', cache_dir=cache_dir)
+        if not samples:
+            raise SystemExit(f'--extra-set {folder}: no images in {os.path.join(folder, "images")}')
+        sets.append(samples)
+        weights.append(weight)
+        sources.append({'set': f'extra/{name}', 'images': len(samples), 'weight': weight, 'sha256': data_mod.files_digest(samples)})
+
+
 def load_data(args):
     set_weights = parse_set_weights(args.set_weights)
     sets, weights, sources = [], [], []
     if args.smoke:
         folders = generate_synth(args.work, 2, args.seed)[:2]
         synth = [s for f in folders for s in data_mod.load_set(f, 'synth')]
-        return [synth], [1.0], [{'set': 'samstar synth (smoke)', 'images': len(synth)}]
+        sets, weights, sources = [synth], [1.0], [{'set': 'samstar synth (smoke)', 'images': len(synth)}]
+        add_extra_sets(args.extra_set, None, sets, weights, sources)
+        return sets, weights, sources
     for name in REAL_SETS:
         weight = set_weights[name]
         folder = os.path.join(args.data, name)
@@ -165,6 +200,7 @@ def load_data(args):
             sources.append({'set': f'train/{name}', 'images': len(samples), 'weight': weight, 'sha256': data_mod.files_digest(samples)})
         else:
             log(f'note: {folder} not found; training without it')
+    add_extra_sets(args.extra_set, os.path.join(args.work, 'cache'), sets, weights, sources)
     if args.synth_frames > 0:
         folders = generate_synth(args.work, args.synth_frames, args.seed)
         synth = [s for f in folders for s in data_mod.load_set(f, 'synth', cache_dir=os.path.join(args.work, 'cache'))]
@@ -303,6 +339,7 @@ def main(argv=None):
     args = parse_args(argv)
     zoom = parse_zoom(args.zoom)  # bad values fail before any data is read
     parse_set_weights(args.set_weights)
+    parse_extra_sets(args.extra_set)
     parse_widths(args.widths)
     if args.stem_blocks < 1:
         raise SystemExit(f'--stem-blocks {args.stem_blocks}: expected 1 or more')

@@ -65,15 +65,18 @@ describe.skipIf(!python || !built)('scripts/model/train.py', () => {
     expect(record3.training).toMatchObject({ steps: 3, zoom: '0.6,2.0', small_objects: 0.5, dense_images: 0.5 });
     expect(record3.files['encoder.onnx'].sha256).toBe(record.files['encoder.onnx'].sha256);
 
-    // Fine-tuning from an exported folder (no checkpoint): its weights are read back from the ONNX
-    // files, and the soft (coverage) targets train.
+    // Fine-tuning from an exported folder (no checkpoint), as a user would on their own labelled
+    // images: the weights are read back from the ONNX files, the extra folder joins the data, and
+    // the soft (coverage) targets train.
     const out4 = join(work, 'model-from-onnx');
-    const fromOnnx = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', join(work, 'from-onnx'), '--out', out4, '--init-from', out, '--soft-targets'], { encoding: 'utf8', cwd: root });
+    const fromOnnx = spawnSync(python!, [join(root, 'scripts', 'model', 'train.py'), '--smoke', '--work', join(work, 'from-onnx'), '--out', out4, '--init-from', out, '--soft-targets',
+      '--extra-set', `${join(work, 'frames')}=0.5`], { encoding: 'utf8', cwd: root });
     expect(fromOnnx.status, fromOnnx.stderr).toBe(0);
     expect(fromOnnx.stderr).toMatch(/starting from the weights of .*model \(its step 3\); new: nothing/);
     expect(fromOnnx.stderr).toMatch(/step 3\/3 .*loss \d/);
-    const record5 = JSON.parse(readFileSync(join(out4, 'training.json'), 'utf8')) as { training: { init_from_step: number | null; soft_targets: boolean } };
+    const record5 = JSON.parse(readFileSync(join(out4, 'training.json'), 'utf8')) as { training: { init_from_step: number | null; soft_targets: boolean; data: { set: string }[] } };
     expect(record5.training).toMatchObject({ init_from_step: 3, soft_targets: true });
+    expect(record5.training.data[1]).toMatchObject({ set: 'extra/frames', images: 1, weight: 0.5 });
 
     // The detail branch (the encoder reads the 1024² frame too), started from the weights just
     // trained: the branch is the only new part, and the export keeps the contract.
@@ -268,13 +271,14 @@ for bad in ('foo=1', 'emps=x', 'emps=-1', 'bbbc039=0,dsb2018=0,emps=0,synth=0'):
     expect(run.stderr).toMatch(/--zoom '2,1': need 0 < MIN < MAX/);
   });
 
-  it('refuses malformed --widths and --stem-blocks, naming them', () => {
+  it('refuses malformed --widths, --stem-blocks and --extra-set, naming them', () => {
     const work = mkdtempSync(join(tmpdir(), 'samstar-train-arch-'));
     const script = `
 import sys
 sys.path.insert(0, 'scripts/model')
 import train
-for argv in (['--widths', '16,32,64'], ['--widths', '16,32,64,96,130'], ['--widths', 'a,b'], ['--stem-blocks', '0']):
+for argv in (['--widths', '16,32,64'], ['--widths', '16,32,64,96,130'], ['--widths', 'a,b'], ['--stem-blocks', '0'],
+             ['--extra-set', 'scripts'], ['--extra-set', 'scripts=half'], ['--extra-set', 'scripts=0'], ['--extra-set', 'no-such-folder=0.5']):
     try:
         train.main(['--smoke', '--work', sys.argv[1]] + argv)
         print('accepted', argv)
@@ -288,6 +292,10 @@ for argv in (['--widths', '16,32,64'], ['--widths', '16,32,64,96,130'], ['--widt
       "--widths '16,32,64,96,130': expected five positive multiples of 8, for example 16,32,64,96,128",
       "--widths 'a,b': expected five integers, for example 16,32,64,96,128",
       '--stem-blocks 0: expected 1 or more',
+      "--extra-set 'scripts': expected FOLDER=WEIGHT, for example my-images=0.5",
+      "--extra-set 'scripts=half': 'half' is not a number (the share of the crops, for example 0.5)",
+      "--extra-set 'scripts=0': the weight must be above 0",
+      "--extra-set 'no-such-folder=0.5': no-such-folder is not a folder (it needs images/ and labels/)",
     ]);
   });
 });
