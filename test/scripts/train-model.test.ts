@@ -22,6 +22,22 @@ function findPython(): string | undefined {
   return undefined;
 }
 
+/**
+ * Python lines that make \`sample\`: a size² image of bright disks on a grid (each its own label),
+ * the centres \`first\` + k·\`step\` (y, x), moved down by \`shift\` (an expression of cx) to vary
+ * their sub-pixel position. Needs numpy as np and the data module imported.
+ */
+function diskSample(o: { size: number; first: [number, number]; step: [number, number]; radius: number; shift?: string }): string {
+  return `labels = np.zeros((${o.size}, ${o.size}), np.int32)
+yy, xx = np.mgrid[0:${o.size}, 0:${o.size}]
+n = 0
+for cy in range(${o.first[0]}, ${o.size}, ${o.step[0]}):
+    for cx in range(${o.first[1]}, ${o.size}, ${o.step[1]}):
+        n += 1
+        labels[(yy - cy - (${o.shift ?? '0'})) ** 2 + (xx - cx) ** 2 <= ${o.radius * o.radius}] = n
+sample = data.Sample('disks', 'test', np.where(labels > 0, 200.0, 50.0).astype(np.float32), labels)`;
+}
+
 const python = findPython();
 const built = existsSync(join(root, 'dist', 'src', 'cli', 'main.js'));
 if (!python) console.warn('train-model.test: skipped, no python3 with torch, onnx, scipy and PIL (apt-get install python3-torch python3-onnx python3-scipy python3-pil)');
@@ -144,14 +160,7 @@ for folder in (sys.argv[1] + '/nowhere', 'models/reference'):
 import sys, numpy as np, torch, torch.nn.functional as F
 sys.path.insert(0, 'scripts/model')
 import data
-labels = np.zeros((512, 512), np.int32)
-yy, xx = np.mgrid[0:512, 0:512]
-n = 0
-for cy in range(13, 512, 23):
-    for cx in range(11, 512, 21):
-        n += 1
-        labels[(yy - cy - 0.3 * (cx % 3)) ** 2 + (xx - cx) ** 2 <= 49] = n
-sample = data.Sample('disks', 'test', np.where(labels > 0, 200.0, 50.0).astype(np.float32), labels)
+${diskSample({ size: 512, first: [13, 11], step: [23, 21], radius: 7, shift: '0.3 * (cx % 3)' })}
 hard = data.Sampler([[sample]], [1.0], crop=128, zoom=(1.0, 1.0), seed=7)
 soft = data.Sampler([[sample]], [1.0], crop=128, zoom=(1.0, 1.0), seed=7, soft=True)
 a, b = hard.batch(2), soft.batch(2)
@@ -188,14 +197,7 @@ print(same, round(fractional, 3), round(agree, 4), obj_is_token0, round(iou_at_f
 import sys, numpy as np
 sys.path.insert(0, 'scripts/model')
 import data
-labels = np.zeros((1024, 1024), np.int32)
-yy, xx = np.mgrid[0:1024, 0:1024]
-n = 0
-for cy in range(20, 1024, 40):
-    for cx in range(20, 1024, 40):
-        n += 1
-        labels[(yy - cy) ** 2 + (xx - cx) ** 2 <= 144] = n
-sample = data.Sample('disks', 'test', np.where(labels > 0, 200.0, 50.0).astype(np.float32), labels)
+${diskSample({ size: 1024, first: [20, 20], step: [40, 40], radius: 12 })}
 for small in (0.0, 1.0):
     sampler = data.Sampler([[sample]], [1.0], crop=128, zoom=(1.5, 2.5), seed=3, small=small)
     sizes = [data.median_object_diameter(sampler.crop_sample()[1]) for _ in range(40)]
