@@ -40,6 +40,7 @@ TOKEN_WEIGHTS = torch.tensor([1.0, 1.0, 0.5, 0.5])
 REAL_SETS = ('bbbc039', 'dsb2018', 'emps')
 # Share of the crops drawn from each source (normalised over the sources present).
 DEFAULT_SET_WEIGHTS = {'bbbc039': 0.25, 'dsb2018': 0.3, 'emps': 0.3, 'synth': 0.15}
+DEFAULT_WIDTHS = '16,32,64,96,128'
 
 # Generated frames: samstar synth settings that cover what the real sets lack (dark particles,
 # dense touching particles, 16-bit data, strong blur/noise, large and tiny objects).
@@ -81,7 +82,7 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int, default=1, help='torch threads; 1 unless the cores are otherwise idle (oversubscribed OpenMP threads are ~5x slower)')
     p.add_argument('--checkpoint-every', type=int, default=200)
     p.add_argument('--detail', action='store_true', help='encoder with the detail branch: reads the 1024² frame, not only its 4×4 means (net.Encoder)')
-    p.add_argument('--widths', default='16,32,64,96,128', help='encoder channel widths W0,...,W4 from the 256² level down to 16²')
+    p.add_argument('--widths', default=DEFAULT_WIDTHS, help='encoder channel widths W0,...,W4 from the 256² level down to 16²')
     p.add_argument('--stem-blocks', type=int, default=1, help='blocks at the 256² level (stem, and the last up stage gets as many); more costs training time')
     p.add_argument('--init-from', default=None, help='start from the weights of this checkpoint, or of an exported model folder such as models/learned (a fresh optimiser and schedule); with --detail, the branch starts at zero, so the network continues from the function it had')
     p.add_argument('--resume', action='store_true')
@@ -129,6 +130,16 @@ def parse_widths(text):
     if len(widths) != 5 or any(w <= 0 or w % 8 for w in widths):
         raise SystemExit(f"--widths '{text}': expected five positive multiples of 8, for example 16,32,64,96,128")
     return widths
+
+
+def architecture(record):
+    """The encoder architecture a run record names (a checkpoint's args, or the `training` of an
+    exported training.json); runs from before an option have its default."""
+    return {'detail': bool(record.get('detail', False)), 'widths': record.get('widths', DEFAULT_WIDTHS), 'stem_blocks': int(record.get('stem_blocks', 1))}
+
+
+def build_encoder(arch):
+    return net.Encoder(widths=parse_widths(arch['widths']), detail=arch['detail'], stem_blocks=arch['stem_blocks'])
 
 
 def parse_set_weights(text):
@@ -321,9 +332,7 @@ def load_start(path):
             raise SystemExit(f'--init-from {path}: no training.json (it says which architecture the ONNX files hold)')
         with open(record_path) as f:
             run = json.load(f).get('training', {})
-        encoder = net.Encoder(widths=parse_widths(run.get('widths', '16,32,64,96,128')), detail=bool(run.get('detail', False)),
-                              stem_blocks=int(run.get('stem_blocks', 1)))
-        head = net.PromptHead()
+        encoder, head = build_encoder(architecture(run)), net.PromptHead()
         try:
             onnx_weights.load_exported(path, encoder, head)
         except ValueError as problem:
@@ -360,11 +369,8 @@ def main(argv=None):
             raise SystemExit(f'{checkpoint}: no checkpoint to {"resume" if args.resume else "export"}')
         saved = torch.load(checkpoint)
         # The architecture is the checkpoint's, whatever the command line says.
-        args.detail = bool(saved['args'].get('detail', False))
-        args.widths = saved['args'].get('widths', '16,32,64,96,128')
-        args.stem_blocks = int(saved['args'].get('stem_blocks', 1))
-    widths = parse_widths(args.widths)
-    encoder, head = net.Encoder(widths=widths, detail=args.detail, stem_blocks=args.stem_blocks), net.PromptHead()
+        vars(args).update(architecture(saved['args']))
+    encoder, head = build_encoder(architecture(vars(args))), net.PromptHead()
     if args.init_from and saved is None:
         start = load_start(args.init_from)
         missing, unexpected = encoder.load_state_dict(start['encoder'], strict=False)
