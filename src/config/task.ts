@@ -88,6 +88,19 @@ export interface TunedKnob {
 }
 
 /** A validated task config with absolute paths (frames not yet expanded). */
+/** A task's segmenter section, as parsed; a resolved task (src/train/task.ts) stores it unchanged. */
+export interface TaskSegmenter {
+  /** A registered segmenter (src/segmenters/registry.ts); studies from before the registry hold 'sam'. */
+  readonly name: SegmenterName;
+  readonly encoder?: string;
+  readonly decoder?: string;
+  readonly threads?: number;
+  /** Where onnxruntime runs the model (default cpu). */
+  readonly device?: Device;
+  readonly fixed: Record<string, KnobValue>;
+  readonly tune: TunedKnob[];
+}
+
 export interface TaskConfig {
   /** The file it came from (or "config"). */
   readonly source: string;
@@ -102,16 +115,7 @@ export interface TaskConfig {
     /** The signal channel of multi-channel images. */
     readonly channel?: number;
   };
-  readonly segmenter: {
-    readonly name: SegmenterName;
-    readonly encoder?: string;
-    readonly decoder?: string;
-    readonly threads?: number;
-    /** Where onnxruntime runs the model (default cpu). */
-    readonly device?: Device;
-    readonly fixed: Record<string, KnobValue>;
-    readonly tune: TunedKnob[];
-  };
+  readonly segmenter: TaskSegmenter;
   /** An absolute path to a rewards YAML, or an inline reward config object. */
   readonly reward: string | Record<string, unknown>;
   readonly agent: { readonly name: string; readonly options: Record<string, unknown> };

@@ -4,10 +4,9 @@ import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { getTerm, loadRewardConfig, parseRewardConfig, type RewardConfig } from '../../rewards/index.js';
 import { knownKeysAt } from '../util/zod-paths.js';
-import { tunedKnobSpace, type SegmenterName, type TaskConfig, type TunedKnob } from '../config/task.js';
-import type { KnobSpec, KnobValue } from '../segmenters/knobs.js';
+import { tunedKnobSpace, type TaskConfig, type TaskSegmenter } from '../config/task.js';
+import type { KnobSpec } from '../segmenters/knobs.js';
 import { getSegmenter } from '../segmenters/registry.js';
-import type { Device } from '../segmenters/sam/devices.js';
 import { SamstarError } from '../util/errors.js';
 import { frameRefStem, listFrames, parseFrameRef } from '../image/load.js';
 import { expandGlob, hasGlobMagic, imagesInFolder } from './glob.js';
@@ -32,16 +31,7 @@ export interface ResolvedTask {
     /** The signal channel of multi-channel images. */
     readonly channel?: number;
   };
-  readonly segmenter: {
-    /** A registered segmenter (src/segmenters/registry.ts); studies from before the registry hold 'sam'. */
-    readonly name: SegmenterName;
-    readonly encoder?: string;
-    readonly decoder?: string;
-    readonly threads?: number;
-    readonly device?: Device;
-    readonly fixed: Record<string, KnobValue>;
-    readonly tune: TunedKnob[];
-  };
+  readonly segmenter: TaskSegmenter;
   /** The tuned knob space (narrowed bounds applied), as stored. */
   readonly knobSpace: KnobSpec[];
   readonly reward: {
