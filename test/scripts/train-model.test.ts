@@ -133,8 +133,10 @@ describe.skipIf(!python || !built)('scripts/model/train.py', () => {
     const script = `
 import sys, json, os
 sys.path.insert(0, 'scripts/model')
-import net, export, onnx_weights
-encoder, head = net.Encoder(), net.PromptHead()
+import net, export, onnx_weights, train
+# The architecture the shipped files hold (with or without the detail branch, its widths) is in their record.
+with open('models/learned/training.json') as f:
+    encoder, head = train.build_encoder(train.architecture(json.load(f)['training'])), net.PromptHead()
 onnx_weights.load_exported('models/learned', encoder, head)
 print(json.dumps(export.export_model(encoder, head, sys.argv[1])['files']))
 for folder in (sys.argv[1] + '/nowhere', 'models/reference'):
