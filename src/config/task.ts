@@ -87,7 +87,6 @@ export interface TunedKnob {
   readonly max?: number;
 }
 
-/** A validated task config with absolute paths (frames not yet expanded). */
 /** A task's segmenter section, as parsed; a resolved task (src/train/task.ts) stores it unchanged. */
 export interface TaskSegmenter {
   /** A registered segmenter (src/segmenters/registry.ts); studies from before the registry hold 'sam'. */
@@ -101,6 +100,7 @@ export interface TaskSegmenter {
   readonly tune: TunedKnob[];
 }
 
+/** A validated task config with absolute paths (frames not yet expanded). */
 export interface TaskConfig {
   /** The file it came from (or "config"). */
   readonly source: string;
