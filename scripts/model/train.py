@@ -322,19 +322,27 @@ def checkpoint_state(encoder, head, optimiser, sampler, state, run_seconds):
             'sources': state['sources'], 'args': state['args']}
 
 
+def read_exported(folder):
+    """(encoder, head, run record) of a folder exported by this script (encoder.onnx, decoder.onnx,
+    training.json; the shipped models/learned is one): modules of the architecture its
+    training.json names, with the weights read back from the ONNX pair by onnx_weights.
+    Raises ValueError naming what does not fit."""
+    import onnx_weights
+    record_path = os.path.join(folder, 'training.json')
+    if not os.path.exists(record_path):
+        raise ValueError('no training.json (it says which architecture the ONNX files hold)')
+    with open(record_path) as f:
+        run = json.load(f).get('training', {})
+    encoder, head = build_encoder(architecture(run)), net.PromptHead()
+    onnx_weights.load_exported(folder, encoder, head)
+    return encoder, head, run
+
+
 def load_start(path):
-    """Weights to start from: a checkpoint file, or a folder exported by this script (encoder.onnx,
-    decoder.onnx, training.json; the shipped models/learned is one), read back by onnx_weights."""
+    """Weights to start from: a checkpoint file, or an exported folder (read_exported)."""
     if os.path.isdir(path):
-        import onnx_weights
-        record_path = os.path.join(path, 'training.json')
-        if not os.path.exists(record_path):
-            raise SystemExit(f'--init-from {path}: no training.json (it says which architecture the ONNX files hold)')
-        with open(record_path) as f:
-            run = json.load(f).get('training', {})
-        encoder, head = build_encoder(architecture(run)), net.PromptHead()
         try:
-            onnx_weights.load_exported(path, encoder, head)
+            encoder, head, run = read_exported(path)
         except ValueError as problem:
             raise SystemExit(f'--init-from {path}: {problem}')
         # The auxiliary head `fg` is not exported: it starts afresh (a 1×1 convolution, learnt in a few steps).

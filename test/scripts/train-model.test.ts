@@ -134,10 +134,8 @@ describe.skipIf(!python || !built)('scripts/model/train.py', () => {
 import sys, json, os
 sys.path.insert(0, 'scripts/model')
 import net, export, onnx_weights, train
-# The architecture the shipped files hold (with or without the detail branch, its widths) is in their record.
-with open('models/learned/training.json') as f:
-    encoder, head = train.build_encoder(train.architecture(json.load(f)['training'])), net.PromptHead()
-onnx_weights.load_exported('models/learned', encoder, head)
+# In the architecture the shipped files' record names (with or without the detail branch, its widths).
+encoder, head, _ = train.read_exported('models/learned')
 print(json.dumps(export.export_model(encoder, head, sys.argv[1])['files']))
 for folder in (sys.argv[1] + '/nowhere', 'models/reference'):
     try:
