@@ -65,6 +65,13 @@ class InvertedResidual(nn.Module):
         h = c * expand
         self.body = nn.Sequential(conv_norm(c, h), conv_norm(h, h, 3, groups=h, dilation=dilation), conv_norm(h, c, act=False))
 
+    def start_as_identity(self):
+        """Zero the projection's GroupNorm scale and shift: the block adds nothing until trained (a block
+        added to a trained network then continues from the function the network had)."""
+        nn.init.zeros_(self.body[-1][1].weight)
+        nn.init.zeros_(self.body[-1][1].bias)
+        return self
+
     def forward(self, x):
         return x + self.body(x)
 
@@ -103,8 +110,10 @@ class Encoder(nn.Module):
     exactly the function it had (`--init-from`).
 
     `stem_blocks` > 1 adds blocks at the 256² level, where small objects are decided: to the stem,
-    and as many to the last up stage (`u0_extra`). With the defaults the module and its state dict
-    are those of every model trained before the option existed."""
+    and as many to the last up stage (`u0_extra`). The added blocks start as the identity, as the
+    detail branch starts at zero, so `--init-from` a model with fewer blocks continues from its
+    function. With the defaults the module and its state dict are those of every model trained
+    before the option existed."""
 
     def __init__(self, widths=(16, 32, 64, 96, 128), detail=False, stem_blocks=1):
         super().__init__()
@@ -112,7 +121,7 @@ class Encoder(nn.Module):
         self.input_scale = 4 if detail else 1
         if stem_blocks < 1:
             raise ValueError(f'stem_blocks {stem_blocks}: expected 1 or more')
-        self.stem = nn.Sequential(conv_norm(1, w0, 3), *[InvertedResidual(w0) for _ in range(stem_blocks)])
+        self.stem = nn.Sequential(conv_norm(1, w0, 3), InvertedResidual(w0), *[InvertedResidual(w0).start_as_identity() for _ in range(stem_blocks - 1)])
         self.detail = None
         if detail:
             self.detail = nn.Sequential(conv_norm(1, w0, 3, stride=2), conv_norm(w0, w0, 3, stride=2, groups=w0), conv_norm(w0, w0),
@@ -127,10 +136,16 @@ class Encoder(nn.Module):
         self.u2 = Up(w3, w2, w2)
         self.u1 = Up(w2, w1, w1)
         self.u0 = Up(w1, w0, w0 * 2)
-        self.u0_extra = nn.Sequential(*[InvertedResidual(w0 * 2) for _ in range(stem_blocks - 1)])
+        self.u0_extra = nn.Sequential(*[InvertedResidual(w0 * 2).start_as_identity() for _ in range(stem_blocks - 1)])
         self.head = nn.Conv2d(w0 * 2, RAW, 3, padding=1)
         # Dense auxiliary heads (training only): foreground from F, centre offsets are E[0:2] themselves.
         self.fg = nn.Conv2d(APPEARANCE, 1, 1)
+
+    @staticmethod
+    def starts_as_identity(key):
+        """True for a state-dict key of a part that starts as the identity or at zero (the detail
+        branch, the added 256² blocks): a model without it can be the start of one with it."""
+        return key.startswith(('detail.', 'u0_extra.')) or (key.startswith('stem.') and int(key.split('.')[1]) >= 2)
 
     def forward(self, grey):
         full = (grey - GREY_MEAN) / GREY_STD

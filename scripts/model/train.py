@@ -84,7 +84,7 @@ def parse_args(argv=None):
     p.add_argument('--detail', action='store_true', help='encoder with the detail branch: reads the 1024² frame, not only its 4×4 means (net.Encoder)')
     p.add_argument('--widths', default=DEFAULT_WIDTHS, help='encoder channel widths W0,...,W4 from the 256² level down to 16²')
     p.add_argument('--stem-blocks', type=int, default=1, help='blocks at the 256² level (stem, and the last up stage gets as many); more costs training time')
-    p.add_argument('--init-from', default=None, help='start from the weights of this checkpoint, or of an exported model folder such as models/learned (a fresh optimiser and schedule); with --detail, the branch starts at zero, so the network continues from the function it had')
+    p.add_argument('--init-from', default=None, help='start from the weights of this checkpoint, or of an exported model folder such as models/learned (a fresh optimiser and schedule); with --detail or a larger --stem-blocks, the new parts start at zero, so the network continues from the function it had')
     p.add_argument('--resume', action='store_true')
     p.add_argument('--export-only', action='store_true')
     p.add_argument('--no-export', action='store_true')
@@ -382,7 +382,7 @@ def main(argv=None):
     if args.init_from and saved is None:
         start = load_start(args.init_from)
         missing, unexpected = encoder.load_state_dict(start['encoder'], strict=False)
-        if unexpected or any(not k.startswith('detail.') for k in missing):
+        if unexpected or not all(net.Encoder.starts_as_identity(k) for k in missing):
             raise SystemExit(f'--init-from {args.init_from}: encoder weights do not fit (missing {missing}, unexpected {unexpected})')
         head.load_state_dict(start['head'])
         state['history'] = [{'its_step': start['step']}]  # where the weights came from (a path of this machine is not recorded)

@@ -153,6 +153,37 @@ for folder in (sys.argv[1] + '/nowhere', 'models/reference'):
     expect(foreign).toMatch(/models\/reference\/encoder\.onnx: no initializer '.*': the file was not exported from this architecture/);
   });
 
+  it('a larger --stem-blocks started from the shipped pair computes its function exactly: only the added blocks are new, and they start as the identity', () => {
+    const script = `
+import sys, json, torch
+sys.path.insert(0, 'scripts/model')
+import net, train
+encoder, _, run = train.read_exported('models/learned')
+deeper = train.build_encoder(dict(train.architecture(run), stem_blocks=run.get('stem_blocks', 1) + 1))
+missing, unexpected = deeper.load_state_dict(encoder.state_dict(), strict=False)
+grey = torch.rand(1, 1, 64 * encoder.input_scale, 96 * encoder.input_scale, generator=torch.Generator().manual_seed(5)) * 255
+encoder.eval(); deeper.eval()
+with torch.no_grad():
+    same = float((encoder(grey) - deeper(grey)).abs().max())
+    # A trained block is not the identity: the check above could fail.
+    trained = float((encoder.stem[1](encoder.stem[0](grey[:, :, :64, :96])) - encoder.stem[0](grey[:, :, :64, :96])).abs().max())
+print(json.dumps({'missing': missing, 'unexpected': unexpected, 'new_ok': all(net.Encoder.starts_as_identity(k) for k in missing),
+                  'old_refused': net.Encoder.starts_as_identity('stem.1.body.0.0.weight'), 'same': same, 'trained': trained,
+                  'params': [net.count_parameters(encoder), net.count_parameters(deeper)]}))
+`;
+    const run = spawnSync(python!, ['-c', script], { encoding: 'utf8', cwd: root });
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as { missing: string[]; unexpected: string[]; new_ok: boolean; old_refused: boolean; same: number; trained: number; params: number[] };
+    expect(result.unexpected).toEqual([]);
+    expect(result.missing.length).toBeGreaterThan(0);
+    expect(result.missing.some((k) => k.startsWith('u0_extra.'))).toBe(true);
+    expect(result.new_ok).toBe(true);
+    expect(result.old_refused).toBe(false);
+    expect(result.params[1]).toBeGreaterThan(result.params[0]);
+    expect(result.trained).toBeGreaterThan(1e-3);
+    expect(result.same).toBe(0);
+  });
+
   it('--soft-targets: coverage targets from the file-resolution labels, same crops and prompts, closer to the labels once upsampled', () => {
     // Disks 14 px across in a 512² file: 3.5 working px at the natural scale, where a 0/1 target at
     // the working pixels' centres misses much of the outline.
