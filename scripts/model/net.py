@@ -70,6 +70,7 @@ class InvertedResidual(nn.Module):
         added to a trained network then continues from the function the network had)."""
         nn.init.zeros_(self.body[-1][1].weight)
         nn.init.zeros_(self.body[-1][1].bias)
+        self.starts_at_zero = True
         return self
 
     def forward(self, x):
@@ -128,6 +129,7 @@ class Encoder(nn.Module):
                                         nn.Conv2d(w0, w0, 1))
             nn.init.zeros_(self.detail[-1].weight)
             nn.init.zeros_(self.detail[-1].bias)
+            self.detail.starts_at_zero = True
         self.d1 = nn.Sequential(Down(w0, w1), InvertedResidual(w1))
         self.d2 = nn.Sequential(Down(w1, w2), InvertedResidual(w2), InvertedResidual(w2))
         self.d3 = nn.Sequential(Down(w2, w3), InvertedResidual(w3), InvertedResidual(w3, dilation=2))
@@ -140,12 +142,13 @@ class Encoder(nn.Module):
         self.head = nn.Conv2d(w0 * 2, RAW, 3, padding=1)
         # Dense auxiliary heads (training only): foreground from F, centre offsets are E[0:2] themselves.
         self.fg = nn.Conv2d(APPEARANCE, 1, 1)
+        # State-dict prefixes of the parts built above to start at zero (marked where they are built).
+        self.zero_start_prefixes = tuple(name + '.' for name, module in self.named_modules() if getattr(module, 'starts_at_zero', False))
 
-    @staticmethod
-    def starts_as_identity(key):
+    def starts_as_identity(self, key):
         """True for a state-dict key of a part that starts as the identity or at zero (the detail
         branch, the added 256² blocks): a model without it can be the start of one with it."""
-        return key.startswith(('detail.', 'u0_extra.')) or (key.startswith('stem.') and int(key.split('.')[1]) >= 2)
+        return key.startswith(self.zero_start_prefixes)
 
     def forward(self, grey):
         full = (grey - GREY_MEAN) / GREY_STD

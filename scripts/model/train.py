@@ -382,7 +382,7 @@ def main(argv=None):
     if args.init_from and saved is None:
         start = load_start(args.init_from)
         missing, unexpected = encoder.load_state_dict(start['encoder'], strict=False)
-        if unexpected or not all(net.Encoder.starts_as_identity(k) for k in missing):
+        if unexpected or not all(encoder.starts_as_identity(k) for k in missing):
             raise SystemExit(f'--init-from {args.init_from}: encoder weights do not fit (missing {missing}, unexpected {unexpected})')
         head.load_state_dict(start['head'])
         state['history'] = [{'its_step': start['step']}]  # where the weights came from (a path of this machine is not recorded)

@@ -166,9 +166,10 @@ encoder.eval(); deeper.eval()
 with torch.no_grad():
     same = float((encoder(grey) - deeper(grey)).abs().max())
     # A trained block is not the identity: the check above could fail.
-    trained = float((encoder.stem[1](encoder.stem[0](grey[:, :, :64, :96])) - encoder.stem[0](grey[:, :, :64, :96])).abs().max())
-print(json.dumps({'missing': missing, 'unexpected': unexpected, 'new_ok': all(net.Encoder.starts_as_identity(k) for k in missing),
-                  'old_refused': net.Encoder.starts_as_identity('stem.1.body.0.0.weight'), 'same': same, 'trained': trained,
+    stem_in = encoder.stem[0](grey[:, :, :64, :96])
+    trained = float((encoder.stem[1](stem_in) - stem_in).abs().max())
+print(json.dumps({'missing': missing, 'unexpected': unexpected, 'new_ok': all(deeper.starts_as_identity(k) for k in missing),
+                  'old_refused': deeper.starts_as_identity('stem.1.body.0.0.weight'), 'same': same, 'trained': trained,
                   'params': [net.count_parameters(encoder), net.count_parameters(deeper)]}))
 `;
     const run = spawnSync(python!, ['-c', script], { encoding: 'utf8', cwd: root });
