@@ -16,12 +16,19 @@ import { defineTerm, type RewardInput } from '../types.js';
  * Size distribution match: how close the distribution of instance sizes is to the expected one.
  * Wasserstein-1: score = exp(−W1 / (tolerance · target mean)); KS: score = 1 − D.
  * Range [0, 1], higher is better; 0 with no instance to measure.
+ *
+ * A log-normal target with `median: auto` takes each frame's own median size, and its σ is the
+ * widest spread expected (a narrower frame is not penalised), so only excess spread is scored: the
+ * fit for image series whose magnification (or particle size) varies from frame to frame, where no
+ * fixed median fits. W1 and the tolerance both scale with the median, so the score does not depend
+ * on the scale at all.
  */
 const target = z.discriminatedUnion('distribution', [
   z.strictObject({
     distribution: z.literal('lognormal'),
-    median: z.number().positive('must be > 0'),
-    /** Standard deviation of ln(size). */
+    /** Expected median size, or `auto`: each frame's own median (the spread alone is scored). */
+    median: z.union([z.number().positive('must be > 0'), z.literal('auto')]),
+    /** Standard deviation of ln(size); with `median: auto`, the widest spread that costs nothing. */
     sigma: z.number().positive('spread must be > 0'),
   }),
   z.strictObject({
@@ -76,17 +83,41 @@ export type SizeConfig = z.infer<typeof schema>;
 
 const distributions = new WeakMap<object, Distribution>();
 
-function distributionOf(config: SizeConfig): Distribution {
-  let d = distributions.get(config.target);
+/** Median of a sample; for an even count the geometric mean of the middle two, symmetric on the log scale. */
+export function sampleMedian(sample: readonly number[]): number {
+  const x = [...sample].sort((a, b) => a - b);
+  const mid = x.length >> 1;
+  return x.length % 2 === 1 ? x[mid] : Math.sqrt(x[mid - 1] * x[mid]);
+}
+
+/** Standard deviation of ln(x): the log-normal's σ fitted to the sample. */
+function logSpread(sample: readonly number[]): number {
+  const logs = sample.map(Math.log);
+  const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+  return Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / logs.length);
+}
+
+/** A single size (σ = 0) would make the log-normal degenerate; this narrow is indistinguishable from it. */
+const MIN_SIGMA = 1e-6;
+
+function distributionOf(config: SizeConfig, sample: readonly number[]): Distribution {
+  const t = config.target;
+  // A frame's own median: a new target per frame (cheap: closed forms only), never cached.
+  if (t.distribution === 'lognormal' && t.median === 'auto') {
+    // σ is the widest spread expected, not a spread required: a frame that is narrower (one
+    // particle size, as in a monodisperse synthesis) is compared with a log-normal of its own
+    // spread, so only a wider spread (fragments, merged pairs, background specks) costs.
+    return lognormalDistribution(sampleMedian(sample), Math.max(Math.min(t.sigma, logSpread(sample)), MIN_SIGMA));
+  }
+  let d = distributions.get(t);
   if (!d) {
-    const t = config.target;
     d =
       t.distribution === 'lognormal'
-        ? lognormalDistribution(t.median, t.sigma)
+        ? lognormalDistribution(t.median as number, t.sigma)
         : t.distribution === 'normal'
           ? normalDistribution(t.mean, t.sd)
           : histogramDistribution(t.edges, t.weights);
-    distributions.set(config.target, d);
+    distributions.set(t, d);
   }
   return d;
 }
@@ -100,7 +131,7 @@ export function sizeReward(input: RewardInput, config: SizeConfig): number {
     sample.push(m[config.property] * factor);
   }
   if (sample.length === 0) return 0;
-  const target = distributionOf(config);
+  const target = distributionOf(config, sample);
   if (config.distance === 'ks') return 1 - kolmogorovSmirnov(sample, target);
   const w1 = wasserstein1(sample, target);
   if (!Number.isFinite(w1)) throw new SamstarError('CONFIG_INVALID', `size reward: the Wasserstein distance is ${w1}`);

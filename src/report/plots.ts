@@ -340,7 +340,7 @@ function sizesSpec(summary: CompareSummary, visuals: ReportVisuals): VegaLiteSpe
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'Size distributions',
-      subtitle: `${sizes.frames} frame(s)${sizes.spec.excludeBorder ? ', instances touching the border left out' : ''}${target ? `; dashed red: the reward's target (${describeTarget(target)})` : '; the reward has no size term (no target)'}`,
+      subtitle: `${sizes.frames} frame(s)${sizes.spec.excludeBorder ? ', instances touching the border left out' : ''}${target ? `; dashed red: the reward's target (${describeTarget(target)})` : '; no fixed size target in the reward'}`,
     },
     data: { values: rows },
     facet: { column: { field: 'panel', type: 'nominal', title: null, sort: labels, header: { labelFontWeight: 'bold' } } },

@@ -83,15 +83,17 @@ export function sizeSpecOf(terms: readonly TermSpec[]): SizeSpec {
     unit?: 'px' | 'nm' | 'um';
     pixel_size?: number;
     exclude_border?: boolean;
-    target: SizeTarget;
+    target: SizeTarget | { distribution: 'lognormal'; median: 'auto'; sigma: number };
   };
+  // `median: auto` follows each frame's own median: no single curve describes the pooled frames.
+  const target = p.target.distribution === 'lognormal' && p.target.median === 'auto' ? null : (p.target as SizeTarget);
   return {
     property: p.property ?? 'equivalent_diameter',
     unit: p.unit ?? 'px',
     // pixel_size is nm per pixel (the term's schema converts any unit written): µm targets scale by it / 1000.
     pixelSize: p.unit === 'nm' ? (p.pixel_size ?? 1) : p.unit === 'um' ? (p.pixel_size ?? 1000) / 1000 : 1,
     excludeBorder: p.exclude_border ?? true,
-    target: p.target,
+    target,
   };
 }
 

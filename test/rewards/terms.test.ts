@@ -75,6 +75,34 @@ describe('physics terms prefer the true labels', () => {
     expectTruthBetter('size', { target: sizeTarget, distance: 'ks' }, ['eroded', 'dilated', 'merged', 'split', 'blobs']);
   });
 
+  it('size with median auto: sees the spread (split halves, background blobs), not a uniform scale', () => {
+    const auto = { target: { distribution: 'lognormal', median: 'auto', sigma: 0.15 } };
+    // Not 'merged' or 'split': they pair up or halve nearly every nucleus, which reads as the same
+    // sizes at another scale. Half of them split is seen (below).
+    expectTruthBetter('size', auto, ['blobs']);
+    // The same sizes at any magnification score the same; a fixed median would not.
+    const diameters = truth.data.length ? measure(truth).instances.map((m) => m.equivalent_diameter) : [];
+    const at = (factor: number, params: unknown): number =>
+      getTerm('size').compute(
+        { measurements: { instances: diameters.map((d) => ({ equivalent_diameter: d * factor, touches_border: false })) } } as never,
+        getTerm('size').schema.parse(params) as never,
+      );
+    for (const factor of [0.25, 3, 40]) expect(at(factor, auto)).toBeCloseTo(at(1, auto), 10);
+    expect(at(3, { target: sizeTarget })).toBeLessThan(at(1, { target: sizeTarget }) - 0.3);
+    const halfSplit = diameters.flatMap((d, i) => (i % 2 === 0 ? [d] : [d / Math.SQRT2, d / Math.SQRT2]));
+    expect(getTerm('size').compute({ measurements: { instances: halfSplit.map((d) => ({ equivalent_diameter: d, touches_border: false })) } } as never, getTerm('size').schema.parse(auto) as never)).toBeLessThan(at(1, auto) - 0.05);
+    // A wider spread than σ scores lower; a narrower one (a single size) is not penalised.
+    const single = getTerm('size').compute({ measurements: { instances: [20, 20, 20].map((d) => ({ equivalent_diameter: d, touches_border: false })) } } as never, getTerm('size').schema.parse(auto) as never);
+    expect(single).toBeCloseTo(1, 4);
+    const spread = diameters.map((d, i) => d * Math.exp(0.5 * (i % 2 === 0 ? 1 : -1)));
+    expect(getTerm('size').compute({ measurements: { instances: spread.map((d) => ({ equivalent_diameter: d, touches_border: false })) } } as never, getTerm('size').schema.parse(auto) as never)).toBeLessThan(at(1, auto) - 0.2);
+  });
+
+  it('size: median auto is only for the log-normal target', () => {
+    expect(() => getTerm('size').schema.parse({ target: { distribution: 'normal', mean: 'auto', sd: 2 } })).toThrow();
+    expect(() => getTerm('size').schema.parse({ target: { distribution: 'lognormal', median: 'middle', sigma: 0.2 } })).toThrow();
+  });
+
   it('shape', () => {
     expectTruthBetter('shape', { circularity: { min: 0.85 }, solidity: { min: 0.9 }, aspect_ratio: { max: 1.5 } }, ['merged', 'split']);
     expectTruthBetter('shape', { solidity: { min: 0.9 }, aspect_ratio: { max: 1.5 }, mode: 'fraction' }, ['merged', 'split']);

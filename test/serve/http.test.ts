@@ -67,7 +67,7 @@ describe('POST /v1/segment', () => {
     expect(body.measurements.frame.count).toBe(body.count);
     expect(body.measurements.instances).toHaveLength(body.count);
     expect(body.measurements.instances[0].area).toBe(first.area);
-    expect(Object.keys(body.reward.terms)).toEqual(['size', 'shape', 'overlap', 'edge', 'border']);
+    expect(Object.keys(body.reward.terms)).toEqual(['size', 'shape', 'coverage', 'overlap', 'edge', 'border']);
     expect(Number.isFinite(body.reward.total)).toBe(true);
     expect(body.knobs).toEqual(new BlobSegmenter().knobs.defaults());
     for (const k of ['queue', 'decode', 'segment', 'measure', 'reward', 'total']) expect(body.timings_ms[k]).toBeGreaterThanOrEqual(0);
