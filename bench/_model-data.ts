@@ -26,7 +26,7 @@ export interface LabelledImage {
 
 /** One real set (images/ + labels/ matched by file stem), sorted by file name; null with the reason when absent. */
 export function realSet(name: string): { images: LabelledImage[] } | { missing: string } {
-  const dir = join(DATA_DIR, name);
+  const dir = resolve(DATA_DIR, name); // a name under DATA_DIR, or an absolute path
   const imagesDir = join(dir, 'images');
   const labelsDir = join(dir, 'labels');
   if (!existsSync(imagesDir) || !existsSync(labelsDir)) return { missing: `${name}: no images/ and labels/ under ${dir}` };

@@ -103,7 +103,7 @@ export async function run(args: string[]): Promise<void> {
 }
 
 /** --model DIR (relative to the working directory), else models/learned when complete, else models/reference. */
-function modelFiles(dir: string): ModelFiles {
+export function modelFiles(dir: string): ModelFiles {
   const inDir = (d: string): ModelFiles => ({ encoder: join(d, 'encoder.onnx'), decoder: join(d, 'decoder.onnx') });
   if (dir) {
     const files = inDir(resolve(dir));

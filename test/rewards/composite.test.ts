@@ -202,6 +202,31 @@ describe('ready configs', () => {
   }
 });
 
+describe('nanoparticles.yaml at any magnification', () => {
+  // The same kind of field at 8 px and at 40 px per particle: the size term follows each frame's
+  // median, so the true labels score alike on size, and beat half of the particles dropped or a
+  // background mask added at both scales (coverage and border see those).
+  const field = (diameter: number, seed: number) =>
+    generateSynthFrame({ width: 30 * diameter, height: 30 * diameter, count: 50, diameter: { median: diameter, sigma: 0.15, min: 3 }, elongation: { fraction: 0 }, gap: 3, blur: 1, contrast: 0.6 }, new Rng(seed));
+  const dropHalf = (label: LabelImage): LabelImage => ({ ...label, data: label.data.map((v) => (v % 2 === 0 ? v : 0)) });
+
+  it('scores the size spread, not the scale', async () => {
+    const reward = compileReward(await loadRewardConfig(join(CONFIGS, 'nanoparticles.yaml')));
+    const sizes: number[] = [];
+    for (const diameter of [8, 40]) {
+      const { frame: f, labels: truth } = field(diameter, 21);
+      const good = evaluateReward(reward, truth, { frame: f });
+      sizes.push(good.terms.size);
+      expect(good.terms.size, `size term at ${diameter} px`).toBeGreaterThan(0.6);
+      for (const [name, spoiled] of [['half dropped', dropHalf(truth)], ['background mask', addBackgroundMask(truth)]] as const) {
+        const worse = evaluateReward(reward, spoiled, { frame: f });
+        expect(good.total - worse.total, `${diameter} px: truth ${good.total.toFixed(3)} vs ${name} ${worse.total.toFixed(3)}`).toBeGreaterThan(0.05);
+      }
+    }
+    expect(Math.abs(sizes[0] - sizes[1])).toBeLessThan(0.15);
+  });
+});
+
 /** YOLO boxes of each instance's bounding box (box truth made from labels). */
 function boxesOf(label: LabelImage) {
   const boxes = new Map<number, [number, number, number, number]>();
