@@ -84,7 +84,7 @@ export type SizeConfig = z.infer<typeof schema>;
 const distributions = new WeakMap<object, Distribution>();
 
 /** Median of a sample; for an even count the geometric mean of the middle two, symmetric on the log scale. */
-export function sampleMedian(sample: readonly number[]): number {
+function sampleMedian(sample: readonly number[]): number {
   const x = [...sample].sort((a, b) => a - b);
   const mid = x.length >> 1;
   return x.length % 2 === 1 ? x[mid] : Math.sqrt(x[mid - 1] * x[mid]);
@@ -100,15 +100,25 @@ function logSpread(sample: readonly number[]): number {
 /** A single size (σ = 0) would make the log-normal degenerate; this narrow is indistinguishable from it. */
 const MIN_SIGMA = 1e-6;
 
-function distributionOf(config: SizeConfig, sample: readonly number[]): Distribution {
+/** The log-normal target when its median is `auto`, else null. */
+function autoTarget(config: SizeConfig): Extract<SizeConfig['target'], { distribution: 'lognormal' }> | null {
   const t = config.target;
+  return t.distribution === 'lognormal' && t.median === 'auto' ? t : null;
+}
+
+function distributionOf(config: SizeConfig, sample: readonly number[]): Distribution {
   // A frame's own median: a new target per frame (cheap: closed forms only), never cached.
-  if (t.distribution === 'lognormal' && t.median === 'auto') {
+  const auto = autoTarget(config);
+  if (auto) {
     // σ is the widest spread expected, not a spread required: a frame that is narrower (one
     // particle size, as in a monodisperse synthesis) is compared with a log-normal of its own
     // spread, so only a wider spread (fragments, merged pairs, background specks) costs.
-    return lognormalDistribution(sampleMedian(sample), Math.max(Math.min(t.sigma, logSpread(sample)), MIN_SIGMA));
+    // Fitted to the positive sizes (a one-pixel-wide line has minor axis 0); a 0 left in the sample
+    // is then simply far below the target.
+    const positive = sample.filter((x) => x > 0);
+    return lognormalDistribution(sampleMedian(positive), Math.max(Math.min(auto.sigma, logSpread(positive)), MIN_SIGMA));
   }
+  const t = config.target;
   let d = distributions.get(t);
   if (!d) {
     d =
@@ -131,6 +141,8 @@ export function sizeReward(input: RewardInput, config: SizeConfig): number {
     sample.push(m[config.property] * factor);
   }
   if (sample.length === 0) return 0;
+  // `median: auto` has nothing to centre on when every size is 0.
+  if (autoTarget(config) && !sample.some((x) => x > 0)) return 0;
   const target = distributionOf(config, sample);
   if (config.distance === 'ks') return 1 - kolmogorovSmirnov(sample, target);
   const w1 = wasserstein1(sample, target);

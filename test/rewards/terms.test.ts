@@ -98,6 +98,17 @@ describe('physics terms prefer the true labels', () => {
     expect(getTerm('size').compute({ measurements: { instances: spread.map((d) => ({ equivalent_diameter: d, touches_border: false })) } } as never, getTerm('size').schema.parse(auto) as never)).toBeLessThan(at(1, auto) - 0.2);
   });
 
+  it('size with median auto: sizes of 0 (a one-pixel line has minor axis 0) score low, never NaN', () => {
+    const config = getTerm('size').schema.parse({ property: 'minor_axis_length', target: { distribution: 'lognormal', median: 'auto', sigma: 0.3 } });
+    const scoreOf = (sizes: number[]): number =>
+      getTerm('size').compute({ measurements: { instances: sizes.map((d) => ({ minor_axis_length: d, touches_border: false })) } } as never, config as never);
+    const clean = scoreOf([10, 11, 12, 10, 11]);
+    const withLine = scoreOf([10, 11, 12, 10, 11, 0]);
+    expect(Number.isFinite(withLine)).toBe(true);
+    expect(withLine).toBeLessThan(clean - 0.05);
+    expect(scoreOf([0, 0])).toBe(0);
+  });
+
   it('size: median auto is only for the log-normal target', () => {
     expect(() => getTerm('size').schema.parse({ target: { distribution: 'normal', mean: 'auto', sd: 2 } })).toThrow();
     expect(() => getTerm('size').schema.parse({ target: { distribution: 'lognormal', median: 'middle', sigma: 0.2 } })).toThrow();
