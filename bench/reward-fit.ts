@@ -17,6 +17,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { compileReward, loadRewardConfig, type CompiledReward } from '../rewards/index.js';
+import type { KnobValues } from '../src/segmenters/knobs.js';
 import { SamSegmenter } from '../src/segmenters/sam/segmenter.js';
 import { arg, machineLine, strArg } from './_machine.js';
 import { amgSetup, scoreImages, tuneKnobs } from './_model-amg.js';
@@ -70,9 +71,9 @@ export async function run(args: string[]): Promise<void> {
       const tune = picked.filter((_, i) => i % 3 === 0);
       const scored = picked.filter((_, i) => i % 3 !== 0);
       const quiet = (): void => {};
-      const settings: Record<string, Record<string, unknown>> = { labels: (await tuneKnobs(segmenter, tune, setup, true, budget, seed, quiet)).knobs };
+      const settings: Record<string, KnobValues> = { labels: (await tuneKnobs(segmenter, tune, setup, true, budget, seed, quiet)).knobs };
       for (const { name, reward } of rewards) settings[name] = (await tuneKnobs(segmenter, tune, { ...setup, physics: reward }, false, budget, seed, quiet)).knobs;
-      const results = await scoreImages(segmenter, scored, settings as never, quiet);
+      const results = await scoreImages(segmenter, scored, settings, quiet);
       const msa: Record<string, number> = {};
       for (const name of [...Object.keys(settings), 'otsu']) msa[name] = results.reduce((a, s) => a + s.msa[name], 0) / results.length;
       perGroup.push({ group: g, msa });

@@ -100,25 +100,25 @@ function logSpread(sample: readonly number[]): number {
 /** A single size (σ = 0) would make the log-normal degenerate; this narrow is indistinguishable from it. */
 const MIN_SIGMA = 1e-6;
 
-/** The log-normal target when its median is `auto`, else null. */
-function autoTarget(config: SizeConfig): Extract<SizeConfig['target'], { distribution: 'lognormal' }> | null {
-  const t = config.target;
-  return t.distribution === 'lognormal' && t.median === 'auto' ? t : null;
+/** True for a size target that follows each frame's own median (`median: auto`); also read by the report. */
+export function followsFrameMedian(target: { readonly distribution: string; readonly median?: unknown }): boolean {
+  return target.distribution === 'lognormal' && target.median === 'auto';
 }
 
-function distributionOf(config: SizeConfig, sample: readonly number[]): Distribution {
+/** The target for this sample; null when a `median: auto` target has nothing to centre on (every size 0). */
+function distributionOf(config: SizeConfig, sample: readonly number[]): Distribution | null {
+  const t = config.target;
   // A frame's own median: a new target per frame (cheap: closed forms only), never cached.
-  const auto = autoTarget(config);
-  if (auto) {
+  if (t.distribution === 'lognormal' && followsFrameMedian(t)) {
     // σ is the widest spread expected, not a spread required: a frame that is narrower (one
     // particle size, as in a monodisperse synthesis) is compared with a log-normal of its own
     // spread, so only a wider spread (fragments, merged pairs, background specks) costs.
     // Fitted to the positive sizes (a one-pixel-wide line has minor axis 0); a 0 left in the sample
     // is then simply far below the target.
     const positive = sample.filter((x) => x > 0);
-    return lognormalDistribution(sampleMedian(positive), Math.max(Math.min(auto.sigma, logSpread(positive)), MIN_SIGMA));
+    if (positive.length === 0) return null;
+    return lognormalDistribution(sampleMedian(positive), Math.max(Math.min(t.sigma, logSpread(positive)), MIN_SIGMA));
   }
-  const t = config.target;
   let d = distributions.get(t);
   if (!d) {
     d =
@@ -141,9 +141,8 @@ export function sizeReward(input: RewardInput, config: SizeConfig): number {
     sample.push(m[config.property] * factor);
   }
   if (sample.length === 0) return 0;
-  // `median: auto` has nothing to centre on when every size is 0.
-  if (autoTarget(config) && !sample.some((x) => x > 0)) return 0;
   const target = distributionOf(config, sample);
+  if (target === null) return 0;
   if (config.distance === 'ks') return 1 - kolmogorovSmirnov(sample, target);
   const w1 = wasserstein1(sample, target);
   if (!Number.isFinite(w1)) throw new SamstarError('CONFIG_INVALID', `size reward: the Wasserstein distance is ${w1}`);

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { TermSpec } from '../../rewards/index.js';
+import { followsFrameMedian } from '../../rewards/terms/size.js';
 import { loadFrame } from '../image/load.js';
 import { renderOverlayRgb } from '../image/overlay.js';
 import { readLabelPng } from '../masks/label-png.js';
@@ -86,7 +87,7 @@ export function sizeSpecOf(terms: readonly TermSpec[]): SizeSpec {
     target: SizeTarget | { distribution: 'lognormal'; median: 'auto'; sigma: number };
   };
   // `median: auto` follows each frame's own median: no single curve describes the pooled frames.
-  const target = p.target.distribution === 'lognormal' && p.target.median === 'auto' ? null : (p.target as SizeTarget);
+  const target = followsFrameMedian(p.target) ? null : (p.target as SizeTarget);
   return {
     property: p.property ?? 'equivalent_diameter',
     unit: p.unit ?? 'px',

@@ -75,6 +75,13 @@ describe('physics terms prefer the true labels', () => {
     expectTruthBetter('size', { target: sizeTarget, distance: 'ks' }, ['eroded', 'dilated', 'merged', 'split', 'blobs']);
   });
 
+  /** The size term on bare sizes (no image): `property` of each instance, none touching the border. */
+  const sizeOf = (sizes: readonly number[], params: unknown, property = 'equivalent_diameter'): number =>
+    getTerm('size').compute(
+      { measurements: { instances: sizes.map((d) => ({ [property]: d, touches_border: false })) } } as never,
+      getTerm('size').schema.parse(params) as never,
+    );
+
   it('size with median auto: sees the spread (split halves, background blobs), not a uniform scale', () => {
     const auto = { target: { distribution: 'lognormal', median: 'auto', sigma: 0.15 } };
     // Not 'merged' or 'split': they pair up or halve nearly every nucleus, which reads as the same
@@ -82,26 +89,20 @@ describe('physics terms prefer the true labels', () => {
     expectTruthBetter('size', auto, ['blobs']);
     // The same sizes at any magnification score the same; a fixed median would not.
     const diameters = truth.data.length ? measure(truth).instances.map((m) => m.equivalent_diameter) : [];
-    const at = (factor: number, params: unknown): number =>
-      getTerm('size').compute(
-        { measurements: { instances: diameters.map((d) => ({ equivalent_diameter: d * factor, touches_border: false })) } } as never,
-        getTerm('size').schema.parse(params) as never,
-      );
+    const at = (factor: number, params: unknown): number => sizeOf(diameters.map((d) => d * factor), params);
     for (const factor of [0.25, 3, 40]) expect(at(factor, auto)).toBeCloseTo(at(1, auto), 10);
     expect(at(3, { target: sizeTarget })).toBeLessThan(at(1, { target: sizeTarget }) - 0.3);
     const halfSplit = diameters.flatMap((d, i) => (i % 2 === 0 ? [d] : [d / Math.SQRT2, d / Math.SQRT2]));
-    expect(getTerm('size').compute({ measurements: { instances: halfSplit.map((d) => ({ equivalent_diameter: d, touches_border: false })) } } as never, getTerm('size').schema.parse(auto) as never)).toBeLessThan(at(1, auto) - 0.05);
+    expect(sizeOf(halfSplit, auto)).toBeLessThan(at(1, auto) - 0.05);
     // A wider spread than σ scores lower; a narrower one (a single size) is not penalised.
-    const single = getTerm('size').compute({ measurements: { instances: [20, 20, 20].map((d) => ({ equivalent_diameter: d, touches_border: false })) } } as never, getTerm('size').schema.parse(auto) as never);
-    expect(single).toBeCloseTo(1, 4);
+    expect(sizeOf([20, 20, 20], auto)).toBeCloseTo(1, 4);
     const spread = diameters.map((d, i) => d * Math.exp(0.5 * (i % 2 === 0 ? 1 : -1)));
-    expect(getTerm('size').compute({ measurements: { instances: spread.map((d) => ({ equivalent_diameter: d, touches_border: false })) } } as never, getTerm('size').schema.parse(auto) as never)).toBeLessThan(at(1, auto) - 0.2);
+    expect(sizeOf(spread, auto)).toBeLessThan(at(1, auto) - 0.2);
   });
 
   it('size with median auto: sizes of 0 (a one-pixel line has minor axis 0) score low, never NaN', () => {
-    const config = getTerm('size').schema.parse({ property: 'minor_axis_length', target: { distribution: 'lognormal', median: 'auto', sigma: 0.3 } });
-    const scoreOf = (sizes: number[]): number =>
-      getTerm('size').compute({ measurements: { instances: sizes.map((d) => ({ minor_axis_length: d, touches_border: false })) } } as never, config as never);
+    const params = { property: 'minor_axis_length', target: { distribution: 'lognormal', median: 'auto', sigma: 0.3 } };
+    const scoreOf = (sizes: number[]): number => sizeOf(sizes, params, 'minor_axis_length');
     const clean = scoreOf([10, 11, 12, 10, 11]);
     const withLine = scoreOf([10, 11, 12, 10, 11, 0]);
     expect(Number.isFinite(withLine)).toBe(true);
